@@ -1,0 +1,75 @@
+"""Configuration: defaults, then an instance file, then ``COMMONS_*`` variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+#: Defaults; every key can be overridden by an environment variable ``COMMONS_<KEY>``.
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite in the instance folder
+    "SECRET_KEY": None,  # None: generated once and kept in the instance folder
+    "INDEX_DIR": None,  # None: <instance>/index
+    "MEDIA_DIR": None,  # None: <instance>/media
+    "DEFAULT_LOCALE": "fr",
+    "LOCALES": ["fr", "en"],
+    "MAX_BODY_BYTES": 1_000_000,
+    "MAX_TITLE_LENGTH": 200,
+    "MAX_BUNDLE_BYTES": 200_000_000,
+    "MAX_BUNDLE_MEMBER_BYTES": 20_000_000,
+    "MAX_BUNDLE_TOTAL_BYTES": 500_000_000,
+    "MAX_MEDIA_BYTES": 20_000_000,
+    "ANONYMOUS_EDITING": False,
+    "REGISTRATION_OPEN": True,
+    "DEMO_CONTENT": True,
+    "PAGE_SIZE": 50,
+    "SITE_NAME": "commons",
+    "SEARCH_SYNONYMS": None,  # path to an extra synonyms file
+}
+
+
+def _parse(value: str, default: Any) -> Any:
+    """Read an environment string as the type of its default."""
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, list):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Layer the configuration: defaults, ``instance/config.json``, env vars, overrides."""
+    settings = dict(DEFAULTS)
+    instance_file = os.path.join(instance_path, "config.json")
+    if os.path.exists(instance_file):
+        with open(instance_file, encoding="utf-8") as handle:
+            settings.update(json.load(handle))
+    for key, default in DEFAULTS.items():
+        env = os.environ.get(f"COMMONS_{key}")
+        if env is not None:
+            settings[key] = _parse(env, default)
+    if overrides:
+        settings.update({k.removeprefix("COMMONS_"): v for k, v in overrides.items()})
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "commons.db")
+    settings["INDEX_DIR"] = settings["INDEX_DIR"] or os.path.join(instance_path, "index")
+    settings["MEDIA_DIR"] = settings["MEDIA_DIR"] or os.path.join(instance_path, "media")
+    if settings["DEFAULT_LOCALE"] not in settings["LOCALES"]:
+        raise ValueError(f"COMMONS_DEFAULT_LOCALE must be one of {settings['LOCALES']}")
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(instance_path)
+    return settings
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random secret kept in the instance folder so sessions survive restarts."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(instance_path, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(os.urandom(32).hex())
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip()

@@ -1,0 +1,143 @@
+"""Attribution derived from revisions: who contributed, from where, under which licence.
+
+There is no second source of truth: credits are computed from the revision log
+(authors, co-authors, imported origins) and the page's declared source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Text, cast, func, select
+
+from . import licenses
+from .extensions import db
+from .models import Page, Revision
+
+MAIN_AUTHORS = 3
+
+
+@dataclass
+class Contributor:
+    """One person or organisation credited on a page."""
+
+    name: str
+    edits: int
+    first: datetime
+    last: datetime
+    user_id: int | None = None
+    #: Where an imported contributor came from (another commons' page URL).
+    origin: str | None = None
+    #: "author" for revision authors, "coauthor" for names credited with a revision.
+    role: str = "author"
+
+
+@dataclass
+class Attribution:
+    """The TASL of a revision: title, authors, source, licence."""
+
+    title: str
+    authors: list[str]
+    more_authors: int
+    slug: str
+    revision: int
+    license: licenses.License
+    source: dict[str, Any] | None
+    parties: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    @property
+    def modified(self) -> bool:
+        """True when the page adapts another work (declared or imported)."""
+        return bool(self.source or self.origins)
+
+
+def contributors(page: Page, *, up_to: Revision | None = None) -> list[Contributor]:
+    """Everyone credited on ``page`` (up to a revision), most edits first, aggregated in SQL."""
+    conditions = [Revision.page_id == page.id]
+    if up_to is not None:
+        conditions.append(Revision.number <= up_to.number)
+    rows = db.session.execute(
+        select(
+            Revision.author_name,
+            func.max(Revision.author_id),
+            Revision.origin,
+            func.count(Revision.id),
+            func.min(Revision.created_at),
+            func.max(Revision.created_at),
+        )
+        .where(*conditions)
+        .group_by(Revision.author_name, Revision.origin)
+    ).all()
+    people: dict[str, Contributor] = {}
+    for name, user_id, origin, edits, first, last in rows:
+        first, last = _aware(first), _aware(last)
+        known = people.get(name)
+        if known is None:
+            people[name] = Contributor(name, edits, first, last, user_id, origin)
+        else:
+            known.edits += edits
+            known.first, known.last = min(known.first, first), max(known.last, last)
+            known.origin = known.origin or origin
+    for coauthors, created in db.session.execute(
+        select(Revision.coauthors, Revision.created_at).where(
+            *conditions, func.length(cast(Revision.coauthors, Text)) > 2
+        )
+    ):
+        created = _aware(created)
+        for name in coauthors or []:
+            known = people.get(name)
+            if known is None:
+                people[name] = Contributor(name, 1, created, created, role="coauthor")
+            else:
+                known.edits += 1
+                known.first, known.last = min(known.first, created), max(known.last, created)
+    return sorted(people.values(), key=lambda c: (-c.edits, c.first))
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates may come back naive on some backends; revisions are stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def attribution(page: Page, revision: Revision) -> Attribution:
+    """The TASL line's parts for ``revision`` of ``page``."""
+    people = contributors(page, up_to=revision)
+    origins = sorted({c.origin for c in people if c.origin})
+    return Attribution(
+        title=revision.title,
+        authors=[c.name for c in people[:MAIN_AUTHORS]],
+        more_authors=max(len(people) - MAIN_AUTHORS, 0),
+        slug=page.slug,
+        revision=revision.number,
+        license=licenses.get(revision.license),
+        source=page.source,
+        parties=list(page.attribution_parties or []),
+        origins=origins,
+    )
+
+
+def credits_json(page: Page) -> dict[str, Any]:
+    """Machine-readable credits of a page, for the API and bundles."""
+    license_ = licenses.get(page.license)
+    return {
+        "slug": page.slug,
+        "title": page.title,
+        "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
+        "source": page.source,
+        "attribution_parties": list(page.attribution_parties or []),
+        "contributors": [
+            {
+                "name": c.name,
+                "edits": c.edits,
+                "first": c.first.isoformat(),
+                "last": c.last.isoformat(),
+                "origin": c.origin,
+                "role": c.role,
+                "account": c.user_id is not None,
+            }
+            for c in contributors(page)
+        ],
+    }

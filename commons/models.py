@@ -1,0 +1,264 @@
+"""SQLAlchemy 2.0 typed models: users, pages, append-only revisions, tags, links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns timezone-aware UTC (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use UTC-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Role(enum.StrEnum):
+    READER = "reader"
+    MEMBER = "member"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class Kind(enum.StrEnum):
+    TOOL = "tool"
+    EXPERIMENT = "experiment"
+    SYNTHESIS = "synthesis"
+    PAGE = "page"
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    EDIT = "edit"
+    REVERT = "revert"
+    RENAME = "rename"
+    DELETE = "delete"
+    RESTORE = "restore"
+    IMPORT = "import"
+    MERGE = "merge"
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Preferred interface language; None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return not self.blocked
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, role: Role) -> bool:
+        return not self.blocked and Role(self.role).rank >= role.rank
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    #: sha256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PageTag(db.Model):
+    __tablename__ = "page_tags"
+
+    page_id: Mapped[int] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    __table_args__ = (Index("ix_page_tags_tag_id", "tag_id"),)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Page(db.Model):
+    """A page's current state; its history lives in ``Revision`` rows."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default=Kind.PAGE.value, index=True)
+    license: Mapped[str] = mapped_column(String(32), default="CC-BY-SA-4.0")
+    #: The revision shown by default; every save moves it.
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisions.id", use_alter=True, name="fk_pages_current_revision_id")
+    )
+    #: Number of revisions so far, so the next one is numbered without a query.
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    #: Protected pages can be edited by editors and admins only.
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Parties the licensor asks to credit, e.g. ["Réseau de la coopération"].
+    attribution_parties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The work this page adapts: {title, authors, url, license} or None.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    current_revision: Mapped[Revision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary="page_tags", order_by="Tag.name")
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [tag.name for tag in self.tags]
+
+
+class Revision(db.Model):
+    """An immutable snapshot of a page; rename, delete and revert are revisions too."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="RESTRICT"))
+    #: 1, 2, 3... within the page.
+    number: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    license: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    #: sha256 of the body (hex), to detect no-op saves and check bundle integrity.
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The author's name as it was at save time (or an external author's name).
+    author_name: Mapped[str] = mapped_column(String(200))
+    #: Co-authors credited with this revision (free text: people, organisations).
+    coauthors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Where the revision came from when imported (the other commons' page URL).
+    origin: Mapped[str | None] = mapped_column(String(500))
+    #: The contributor accepted to release this revision under ``license``.
+    license_accepted: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hidden by an admin (e.g. personal data); the row stays, the body is withheld.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    page: Mapped[Page] = relationship(foreign_keys=[page_id])
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("page_id", "number", name="uq_revisions_page_number"),
+        Index("ix_revisions_created_at", "created_at"),
+        Index("ix_revisions_page_id_number", "page_id", "number"),
+    )
+
+
+class Link(db.Model):
+    """A wiki link from a page's current revision to a slug (which may not exist)."""
+
+    __tablename__ = "links"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_slug: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class Redirect(db.Model):
+    """An old slug left behind by a rename, pointing at the page."""
+
+    __tablename__ = "redirects"
+
+    slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+
+
+class RenderedRevision(db.Model):
+    """Rendered HTML of a revision, so page views never re-run Markdown."""
+
+    __tablename__ = "rendered_revisions"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Version of the rendering pipeline; a change invalidates older rows.
+    renderer: Mapped[int] = mapped_column(Integer)
+    html: Mapped[str] = mapped_column(Text)
+    toc: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, shared by every worker process, for throttling."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

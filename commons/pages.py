@@ -1,0 +1,723 @@
+"""The page service: create, edit (with conflict detection and merge), rename,
+delete and restore, revert, history and backlinks.
+
+Every change appends an immutable :class:`Revision` and moves the page's
+pointer; nothing is overwritten. Functions take the acting user explicitly and
+never read the request, so views, the API, the CLI and the importer share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import merge3
+from blinker import signal
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from . import licenses, render
+from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
+from .extensions import db
+from .models import Action, Kind, Link, Page, Redirect, Revision, Role, Tag, User, utcnow
+from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
+
+#: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
+pages_changed = signal("pages-changed")
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+MAX_SUMMARY_LENGTH = 500
+MAX_COAUTHORS = 50
+
+
+@dataclass
+class SaveResult:
+    """What a save did: the page, the revision it made (None for a no-op), and how."""
+
+    page: Page
+    revision: Revision | None
+    created: bool = False
+    merged: bool = False
+
+    @property
+    def noop(self) -> bool:
+        return self.revision is None
+
+
+@dataclass
+class Author:
+    """Who makes a change: a local account, or an external author carried by an import."""
+
+    user: User | None
+    name: str
+    origin: str | None = None
+
+    @classmethod
+    def of(cls, user: User | None) -> Author:
+        if user is None:
+            return cls(None, str(_l("Anonymous")))
+        return cls(user, user.name)
+
+
+def content_hash(body: str) -> str:
+    """sha256 of a body, as stored on revisions and checked by bundles."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def find(slug: str, *, include_deleted: bool = False) -> Page | None:
+    """The page at ``slug``, or None. Does not follow redirects."""
+    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    if page is None or (page.deleted and not include_deleted):
+        return None
+    return page
+
+
+def resolve(slug: str) -> tuple[Page | None, bool]:
+    """The page at ``slug`` or the page a rename moved it to; and whether it was redirected."""
+    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    if page is not None:
+        return page, False
+    target = db.session.scalar(
+        select(Page).join(Redirect, Redirect.page_id == Page.id).where(Redirect.slug == slug)
+    )
+    return target, target is not None
+
+
+def get(slug: str, *, include_deleted: bool = False) -> Page:
+    """The page at ``slug``; raises :class:`NotFound`."""
+    page = find(slug, include_deleted=include_deleted)
+    if page is None:
+        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug))
+    return page
+
+
+def get_revision(page: Page, number: int) -> Revision:
+    """Revision ``number`` of ``page``; raises :class:`NotFound`."""
+    revision = db.session.scalar(
+        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+    )
+    if revision is None:
+        raise NotFound(_l("This page has no revision %(number)s.", number=number))
+    return revision
+
+
+def history(page: Page, *, offset: int = 0, limit: int = 50) -> list[Revision]:
+    """Revisions of ``page``, newest first."""
+    return list(
+        db.session.scalars(
+            select(Revision)
+            .where(Revision.page_id == page.id)
+            .order_by(Revision.number.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def previous_sizes(revisions: Sequence[Revision]) -> dict[int, int]:
+    """Size of each revision's parent, keyed by revision id, in one query (for size deltas)."""
+    parent_ids = {rev.parent_id for rev in revisions if rev.parent_id}
+    if not parent_ids:
+        return {}
+    sizes = dict(
+        db.session.execute(select(Revision.id, Revision.size).where(Revision.id.in_(parent_ids)))
+        .tuples()
+        .all()
+    )
+    return {rev.id: sizes.get(rev.parent_id, 0) for rev in revisions if rev.parent_id}
+
+
+def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
+    """The latest revisions across the wiki, newest first."""
+    return list(
+        db.session.scalars(
+            select(Revision).order_by(Revision.id.desc()).offset(offset).limit(limit)
+        )
+    )
+
+
+def count_revisions() -> int:
+    return db.session.scalar(select(func.count(Revision.id))) or 0
+
+
+def backlinks(page: Page) -> list[Page]:
+    """Live pages whose current text links to ``page``."""
+    return list(
+        db.session.scalars(
+            select(Page)
+            .join(Link, Link.source_id == Page.id)
+            .where(Link.target_slug == page.slug, Page.deleted.is_(False))
+            .order_by(Page.title)
+        )
+    )
+
+
+def existing_slugs(slugs: Iterable[str]) -> set[str]:
+    """Which of ``slugs`` are live pages, in one query."""
+    wanted = set(slugs)
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(select(Page.slug).where(Page.slug.in_(wanted), Page.deleted.is_(False)))
+    )
+
+
+def list_pages(
+    *, kind: str | None = None, tag: str | None = None, offset: int = 0, limit: int = 50
+) -> tuple[list[Page], int]:
+    """Live pages, by title, filtered by kind and tag; with the total count."""
+    query = select(Page).where(Page.deleted.is_(False))
+    if kind:
+        query = query.where(Page.kind == kind)
+    if tag:
+        query = query.join(Page.tags).where(Tag.name == tag)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = list(db.session.scalars(query.order_by(Page.title).offset(offset).limit(limit)))
+    return pages, total
+
+
+def kind_counts() -> dict[str, int]:
+    """Number of live pages of each kind."""
+    rows = db.session.execute(
+        select(Page.kind, func.count(Page.id)).where(Page.deleted.is_(False)).group_by(Page.kind)
+    )
+    counts = {kind.value: 0 for kind in Kind}
+    counts.update(dict(rows.tuples().all()))
+    return counts
+
+
+def tag_counts() -> list[tuple[str, int]]:
+    """Tags used by live pages with their page counts, by name."""
+    rows = db.session.execute(
+        select(Tag.name, func.count(Page.id))
+        .join(Page.tags)
+        .where(Page.deleted.is_(False))
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+    )
+    return list(rows.tuples().all())
+
+
+# --- validation ----------------------------------------------------------------
+
+
+def clean_title(title: str | None) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError(_l("A page needs a title."), code="title_required")
+    limit = current_app.config["MAX_TITLE_LENGTH"]
+    if len(title) > limit:
+        raise ValidationError(
+            _l(
+                "The title is too long (%(count)s characters, at most %(limit)s).",
+                count=len(title),
+                limit=limit,
+            ),
+            code="title_too_long",
+        )
+    if not slugify(title):
+        raise ValidationError(
+            _l("The title needs at least one letter or digit."), code="title_invalid"
+        )
+    return title
+
+
+def clean_slug(slug: str) -> str:
+    if not is_slug(slug) or len(slug) > MAX_SLUG_LENGTH:
+        raise ValidationError(
+            _l(
+                "“%(slug)s” is not a valid address: use lower-case letters, digits and dashes.",
+                slug=slug[:80],
+            ),
+            code="slug_invalid",
+        )
+    return slug
+
+
+def clean_kind(kind: str | None) -> str:
+    if not kind:
+        return Kind.PAGE.value
+    if kind not in {k.value for k in Kind}:
+        raise ValidationError(
+            _l(
+                "Unknown kind “%(kind)s”: choose tool, experiment, synthesis or page.",
+                kind=str(kind)[:40],
+            ),
+            code="kind_invalid",
+        )
+    return kind
+
+
+def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
+    """Normalise tags: lower-case, trimmed, deduplicated, sorted."""
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    cleaned: set[str] = set()
+    for raw in tags:
+        if not isinstance(raw, str):
+            raise ValidationError(_l("Tags must be text."), code="tags_invalid")
+        tag = " ".join(raw.split()).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValidationError(
+                _l(
+                    "The tag “%(tag)s…” is too long (at most %(limit)s characters).",
+                    tag=tag[:30],
+                    limit=MAX_TAG_LENGTH,
+                ),
+                code="tags_invalid",
+            )
+        cleaned.add(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError(
+            _l("A page can have at most %(limit)s tags.", limit=MAX_TAGS), code="tags_invalid"
+        )
+    return sorted(cleaned)
+
+
+def clean_body(body: str | None) -> str:
+    body = (body or "").replace("\r\n", "\n")
+    limit = current_app.config["MAX_BODY_BYTES"]
+    size = len(body.encode("utf-8"))
+    if size > limit:
+        raise TooLarge(
+            _l(
+                "The text is too large (%(size)s bytes, at most %(limit)s).", size=size, limit=limit
+            ),
+            code="body_too_large",
+        )
+    return body
+
+
+def clean_summary(summary: str | None) -> str:
+    summary = " ".join((summary or "").split())
+    if len(summary) > MAX_SUMMARY_LENGTH:
+        raise ValidationError(
+            _l("The summary is too long (at most %(limit)s characters).", limit=MAX_SUMMARY_LENGTH),
+            code="summary_too_long",
+        )
+    return summary
+
+
+def clean_names(names: Iterable[str] | str | None) -> list[str]:
+    """Co-authors or attribution parties: free-text names, one per item or line."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = names.replace(";", "\n").splitlines()
+    cleaned: list[str] = []
+    for raw in names:
+        if not isinstance(raw, str):
+            raise ValidationError(_l("Names must be text."), code="names_invalid")
+        name = " ".join(raw.split())
+        if len(name) > 200:
+            raise ValidationError(
+                _l("A name is too long (at most 200 characters)."), code="names_invalid"
+            )
+        if name and name not in cleaned:
+            cleaned.append(name)
+    if len(cleaned) > MAX_COAUTHORS:
+        raise ValidationError(
+            _l("Too many names (at most %(limit)s).", limit=MAX_COAUTHORS), code="names_invalid"
+        )
+    return cleaned
+
+
+def clean_source(source: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The adapted work a page declares: {title, authors, url, license}, or None."""
+    if not source:
+        return None
+    if not isinstance(source, dict):
+        raise ValidationError(_l("The source must be an object."), code="source_invalid")
+    title = " ".join(str(source.get("title") or "").split())[:300]
+    url = str(source.get("url") or "").strip()[:500]
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationError(
+            _l("The source address must start with http:// or https://."),
+            code="source_invalid",
+        )
+    authors = clean_names(source.get("authors"))
+    license_ = str(source.get("license") or "").strip()
+    if license_:
+        license_ = licenses.normalize(license_)
+    if not (title or url or authors):
+        return None
+    return {"title": title, "authors": authors, "url": url, "license": license_ or None}
+
+
+# --- permissions -----------------------------------------------------------------
+
+
+def can_edit(user: User | None, page: Page | None) -> bool:
+    """Members edit; protected pages need an editor; anonymous only when configured."""
+    if user is None:
+        return bool(current_app.config["ANONYMOUS_EDITING"]) and not (page and page.protected)
+    needed = Role.EDITOR if page is not None and page.protected else Role.MEMBER
+    return user.has_role(needed)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden(_l("You may not make this change."), code="forbidden")
+
+
+# --- writing -----------------------------------------------------------------------
+
+
+def _set_tags(page: Page, names: list[str]) -> None:
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    page.tags = tags
+
+
+def _set_links(page: Page, body: str) -> None:
+    db.session.execute(Link.__table__.delete().where(Link.source_id == page.id))
+    targets = [slug for slug in render.link_targets(body) if slug != page.slug]
+    if targets:
+        db.session.execute(
+            Link.__table__.insert(), [{"source_id": page.id, "target_slug": t} for t in targets]
+        )
+
+
+def _append(
+    page: Page,
+    *,
+    action: Action,
+    body: str,
+    author: Author,
+    summary: str = "",
+    minor: bool = False,
+    coauthors: Sequence[str] = (),
+    created_at: datetime | None = None,
+    license_accepted: bool = True,
+) -> Revision:
+    """Append a revision holding the page's current metadata and ``body``; move the pointer."""
+    parent = page.current_revision
+    page.revision_count += 1
+    revision = Revision(
+        page=page,
+        number=page.revision_count,
+        parent_id=parent.id if parent else None,
+        action=action.value,
+        slug=page.slug,
+        title=page.title,
+        kind=page.kind,
+        tags=page.tag_names,
+        license=page.license,
+        body=body,
+        sha256=content_hash(body),
+        size=len(body.encode("utf-8")),
+        summary=summary,
+        minor=minor,
+        deleted=page.deleted,
+        author=author.user,
+        author_name=author.name,
+        coauthors=list(coauthors),
+        origin=author.origin,
+        license_accepted=license_accepted,
+        created_at=created_at or utcnow(),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    page.current_revision = revision
+    page.updated_at = max(revision.created_at, page.updated_at or revision.created_at)
+    if action != Action.DELETE:
+        _set_links(page, body)
+    else:
+        db.session.execute(Link.__table__.delete().where(Link.source_id == page.id))
+    return revision
+
+
+def commit(revisions: Sequence[Revision]) -> None:
+    """Commit the session and tell listeners (the search index) what changed."""
+    db.session.commit()
+    if revisions:
+        pages_changed.send(current_app._get_current_object(), revisions=list(revisions))
+
+
+def merge_bodies(base: str, mine: str, theirs: str) -> str | None:
+    """Three-way merge of texts; None when the changes overlap."""
+    if mine == theirs:
+        return mine
+    merger = merge3.Merge3(
+        base.splitlines(keepends=True),
+        theirs.splitlines(keepends=True),
+        mine.splitlines(keepends=True),
+    )
+    if any(group[0] == "conflict" for group in merger.merge_groups()):
+        return None
+    return "".join(merger.merge_lines())
+
+
+def save(
+    slug: str | None,
+    *,
+    title: str,
+    body: str,
+    author: User | None,
+    kind: str | None = None,
+    tags: Iterable[str] | str | None = None,
+    license: str | None = None,
+    summary: str = "",
+    base_revision: int | None = None,
+    minor: bool = False,
+    coauthors: Iterable[str] | str | None = None,
+    source: dict[str, Any] | None = None,
+    attribution_parties: Iterable[str] | str | None = None,
+    license_accepted: bool = True,
+    commit_now: bool = True,
+) -> SaveResult:
+    """Create or edit a page.
+
+    ``base_revision`` is the revision number the editor started from. When the
+    page has moved on since, the edit is merged with the changes made meanwhile
+    if they do not overlap; otherwise :class:`EditConflict` is raised with
+    ``details={"current_revision": n, "merged": None}``. Saving text and
+    metadata identical to the current revision changes nothing.
+    """
+    title = clean_title(title)
+    body = clean_body(body)
+    kind = clean_kind(kind)
+    tag_names = clean_tags(tags)
+    summary = clean_summary(summary)
+    coauthor_names = clean_names(coauthors)
+    parties = clean_names(attribution_parties) if attribution_parties is not None else None
+    source = clean_source(source)
+    if not license_accepted:
+        raise ValidationError(
+            _l("Please accept to release your contribution under the page's licence."),
+            code="license_not_accepted",
+        )
+    slug = clean_slug(slug) if slug else slugify(title)
+    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    actor = Author.of(author)
+
+    if page is None:
+        _require(can_edit(author, None))
+        if db.session.scalar(select(Redirect).where(Redirect.slug == slug)) is not None:
+            db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
+        page = Page(
+            slug=slug,
+            title=title,
+            kind=kind,
+            license=licenses.normalize(license),
+            attribution_parties=parties or [],
+            source=source,
+            revision_count=0,
+        )
+        db.session.add(page)
+        _set_tags(page, tag_names)
+        db.session.flush()
+        revision = _append(
+            page,
+            action=Action.CREATE,
+            body=body,
+            author=actor,
+            summary=summary,
+            minor=minor,
+            coauthors=coauthor_names,
+        )
+        if commit_now:
+            commit([revision])
+        return SaveResult(page, revision, created=True)
+
+    _require(can_edit(author, page))
+    current = page.current_revision
+    assert current is not None
+    merged = False
+    if base_revision is not None and base_revision != current.number:
+        if not 1 <= base_revision < current.number:
+            raise ValidationError(
+                _l("Revision %(number)s of this page does not exist.", number=base_revision),
+                code="base_revision_invalid",
+            )
+        base = get_revision(page, base_revision)
+        result = merge_bodies(base.body, body, current.body)
+        if result is None:
+            raise EditConflict(
+                _l(
+                    "Someone else changed this page since you started editing, in the same "
+                    "place. Reconcile both versions and save again."
+                ),
+                details={"current_revision": current.number, "current_body": current.body},
+            )
+        body, merged = result, True
+        clean_body(body)
+
+    new_license = licenses.normalize(license) if license else page.license
+    licenses.check_change(page.license, new_license)
+    changed_meta = (
+        title != page.title
+        or kind != page.kind
+        or tag_names != page.tag_names
+        or new_license != page.license
+        or (parties is not None and parties != page.attribution_parties)
+        or source != page.source
+    )
+    if not changed_meta and body == current.body and not page.deleted:
+        return SaveResult(page, None)
+    page.title = title
+    page.kind = kind
+    page.license = new_license
+    page.source = source
+    if parties is not None:
+        page.attribution_parties = parties
+    _set_tags(page, tag_names)
+    action = Action.RESTORE if page.deleted else Action.EDIT
+    page.deleted = False
+    revision = _append(
+        page,
+        action=action,
+        body=body,
+        author=actor,
+        summary=summary,
+        minor=minor,
+        coauthors=coauthor_names,
+    )
+    if commit_now:
+        commit([revision])
+    return SaveResult(page, revision, merged=merged)
+
+
+def rename(
+    page: Page,
+    new_title: str,
+    *,
+    author: User | None,
+    summary: str = "",
+    new_slug: str | None = None,
+) -> Revision:
+    """Give ``page`` a new title and address; the old address redirects to it."""
+    _require(author is not None and author.has_role(Role.EDITOR))
+    title = clean_title(new_title)
+    slug = clean_slug(new_slug) if new_slug else slugify(title)
+    if slug == page.slug and title == page.title:
+        raise ValidationError(
+            _l("The new title is the same as the current one."), code="rename_same"
+        )
+    if slug != page.slug:
+        if db.session.scalar(select(Page.id).where(Page.slug == slug)) is not None:
+            raise ValidationError(
+                _l("A page already exists at “%(slug)s”.", slug=slug), code="slug_taken"
+            )
+        db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
+        db.session.add(Redirect(slug=page.slug, page_id=page.id))
+        page.slug = slug
+    page.title = title
+    assert page.current_revision is not None
+    revision = _append(
+        page,
+        action=Action.RENAME,
+        body=page.current_revision.body,
+        author=Author.of(author),
+        summary=clean_summary(summary),
+    )
+    commit([revision])
+    return revision
+
+
+def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
+    """Hide ``page``; a revision records it and :func:`restore` undoes it."""
+    _require(author is not None and author.has_role(Role.EDITOR))
+    if page.deleted:
+        raise ValidationError(_l("This page is already deleted."), code="already_deleted")
+    page.deleted = True
+    assert page.current_revision is not None
+    revision = _append(
+        page,
+        action=Action.DELETE,
+        body=page.current_revision.body,
+        author=Author.of(author),
+        summary=clean_summary(summary),
+    )
+    commit([revision])
+    return revision
+
+
+def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
+    """Bring a deleted page back, as a new revision."""
+    _require(author is not None and author.has_role(Role.EDITOR))
+    if not page.deleted:
+        raise ValidationError(_l("This page is not deleted."), code="not_deleted")
+    if (
+        db.session.scalar(select(Page.id).where(Page.slug == page.slug, Page.id != page.id))
+        is not None
+    ):
+        raise ValidationError(_l("Another page now uses this address."), code="slug_taken")
+    page.deleted = False
+    assert page.current_revision is not None
+    revision = _append(
+        page,
+        action=Action.RESTORE,
+        body=page.current_revision.body,
+        author=Author.of(author),
+        summary=clean_summary(summary),
+    )
+    commit([revision])
+    return revision
+
+
+def revert(page: Page, number: int, *, author: User | None, summary: str = "") -> Revision:
+    """Make revision ``number``'s text and metadata current again, as a new revision."""
+    _require(can_edit(author, page))
+    old = get_revision(page, number)
+    if old.hidden:
+        raise ValidationError(_l("A hidden revision cannot be restored."), code="hidden")
+    current = page.current_revision
+    assert current is not None
+    if old.id == current.id:
+        raise ValidationError(_l("This is already the current revision."), code="revert_same")
+    licenses.check_change(page.license, old.license)
+    if old.slug != page.slug and find(old.slug, include_deleted=True) is None:
+        db.session.execute(Redirect.__table__.delete().where(Redirect.slug == old.slug))
+        db.session.add(Redirect(slug=page.slug, page_id=page.id))
+        page.slug = old.slug
+    page.title = old.title
+    page.kind = old.kind
+    page.license = old.license
+    _set_tags(page, list(old.tags))
+    summary = clean_summary(summary) or str(_l("Restored revision %(number)s", number=number))
+    revision = _append(
+        page, action=Action.REVERT, body=old.body, author=Author.of(author), summary=summary
+    )
+    commit([revision])
+    return revision
+
+
+def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
+    """Protect a page (editors and admins only may then edit it), or lift protection."""
+    _require(author is not None and author.has_role(Role.EDITOR))
+    page.protected = protected
+    db.session.commit()
+
+
+def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None) -> None:
+    """Hide a revision's content from everyone but admins (e.g. personal data)."""
+    _require(author is not None and author.has_role(Role.ADMIN))
+    revision.hidden = hidden
+    current_app.logger.warning(
+        "revision %s of page %s %s by %s",
+        revision.number,
+        revision.page_id,
+        "hidden" if hidden else "unhidden",
+        author.name,
+    )
+    db.session.commit()
+    pages_changed.send(current_app._get_current_object(), revisions=[revision])

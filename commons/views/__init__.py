@@ -1,0 +1,73 @@
+"""Thin blueprints: parse the request, call a service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from ..errors import CommonsError
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import api, auth, bundles, feeds, misc, search, wiki
+
+    for module in (wiki, auth, feeds, api, search, bundles, misc):
+        app.register_blueprint(module.bp)
+    app.register_error_handler(CommonsError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: object) -> tuple[Response, int]:
+    """The API's error shape: ``{"error": {"code", "message"}}``."""
+    return jsonify({"error": {"code": code, "message": str(message)}}), status
+
+
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in to continue."),
+    403: _l("You do not have the rights to do this."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests: please wait a little and try again."),
+    500: _l("Something went wrong on our side. Nothing you wrote was saved twice or lost."),
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def _domain_error(error: CommonsError):  # noqa: ANN202 - a Flask response tuple
+    from ..extensions import db
+
+    db.session.rollback()
+    if wants_json():
+        return json_error(error.status, error.code, error.message)
+    return render_template("error.html", status=error.status, message=error.message), error.status
+
+
+def _http_error(error: HTTPException):  # noqa: ANN202
+    status = error.code or 500
+    message = HTTP_MESSAGES.get(status, error.description)
+    if wants_json():
+        if status == 400 and error.description and "CSRF" in error.description:
+            message = _l("The security token is missing or expired.")
+        return json_error(status, HTTP_CODES.get(status, "error"), message)
+    if status == 404:
+        from .misc import not_found_page
+
+        return not_found_page(), 404
+    return render_template("error.html", status=status, message=message), status

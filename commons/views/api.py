@@ -1,0 +1,271 @@
+"""JSON API under /api/v1, authenticated by session or ``Authorization: Bearer``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError as CSRFValidationError
+
+from .. import credits, pages, rendered
+from .. import search as search_service
+from ..auth import acting_user
+from ..errors import EditConflict, NotFound, ValidationError
+from ..extensions import csrf
+from ..models import Page, Revision, Role
+from . import json_error
+from .wiki import page_number
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_PER_PAGE = 200
+
+
+@bp.before_request
+def _csrf_for_session_writes() -> Any:
+    """Bearer tokens need no CSRF token; a browser session writing does."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return None
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return None
+    if acting_user() is None:
+        return None
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except (CSRFValidationError, CSRFError):
+        return json_error(400, "csrf", _l("The security token is missing or expired."))
+    return None
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(_l("The request body must be a JSON object."), code="invalid_json")
+    return data
+
+
+def _per_page() -> int:
+    return min(max(request.args.get("per_page", 50, type=int) or 50, 1), MAX_PER_PAGE)
+
+
+def _page_or_404(slug: str) -> Page:
+    page, _redirected = pages.resolve(slug)
+    if page is None or page.deleted:
+        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug))
+    return page
+
+
+def _revision_json(revision: Revision, *, with_body: bool = False) -> dict[str, Any]:
+    user = acting_user()
+    hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
+    data: dict[str, Any] = {
+        "revision": revision.number,
+        "parent": revision.parent_id and _parent_number(revision),
+        "action": revision.action,
+        "title": revision.title,
+        "slug": revision.slug,
+        "author": revision.author_name,
+        "coauthors": revision.coauthors,
+        "origin": revision.origin,
+        "summary": revision.summary,
+        "minor": revision.minor,
+        "size": revision.size,
+        "sha256": revision.sha256,
+        "license": revision.license,
+        "created_at": revision.created_at.isoformat(),
+        "hidden": revision.hidden,
+    }
+    if with_body:
+        data["body"] = None if hidden else revision.body
+    return data
+
+
+def _parent_number(revision: Revision) -> int | None:
+    return revision.number - 1 if revision.number > 1 else None
+
+
+def _page_json(page: Page, revision: Revision | None = None) -> dict[str, Any]:
+    revision = revision or page.current_revision
+    assert revision is not None
+    user = acting_user()
+    hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
+    return {
+        "slug": page.slug,
+        "title": revision.title,
+        "kind": revision.kind,
+        "tags": list(revision.tags),
+        "license": revision.license,
+        "body": None if hidden else revision.body,
+        "revision": revision.number,
+        "html": None if hidden else rendered.revision_view(revision).html,
+        "source": page.source,
+        "attribution_parties": page.attribution_parties,
+        "updated_at": page.updated_at.isoformat(),
+        "url": url_for("wiki.view", slug=page.slug, _external=True),
+    }
+
+
+@bp.get("/pages")
+def list_pages() -> Response:
+    per_page = _per_page()
+    number = page_number()
+    found, total = pages.list_pages(
+        kind=request.args.get("kind"),
+        tag=request.args.get("tag"),
+        offset=(number - 1) * per_page,
+        limit=per_page,
+    )
+    return jsonify(
+        {
+            "pages": [
+                {
+                    "slug": p.slug,
+                    "title": p.title,
+                    "kind": p.kind,
+                    "tags": p.tag_names,
+                    "license": p.license,
+                    "revision": p.revision_count,
+                    "updated_at": p.updated_at.isoformat(),
+                }
+                for p in found
+            ],
+            "total": total,
+            "page": number,
+            "per_page": per_page,
+        }
+    )
+
+
+@bp.get("/pages/<slug>")
+def get_page(slug: str) -> Response:
+    page = _page_or_404(slug)
+    number = request.args.get("rev", type=int)
+    revision = pages.get_revision(page, number) if number else None
+    return jsonify(_page_json(page, revision))
+
+
+@bp.put("/pages/<slug>")
+def put_page(slug: str) -> Any:
+    data = _json_body()
+    base = data.get("base_revision")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
+        raise ValidationError(
+            _l("base_revision must be a revision number."), code="base_revision_invalid"
+        )
+    existing = pages.find(slug, include_deleted=True)
+    if existing is not None and base is None:
+        raise ValidationError(
+            _l("This page exists: send the base_revision you started from."),
+            code="base_revision_required",
+        )
+    for key in ("title", "body"):
+        if not isinstance(data.get(key, ""), str):
+            raise ValidationError(_l("%(field)s must be text.", field=key), code="invalid")
+    try:
+        result = pages.save(
+            slug,
+            title=data.get("title") or (existing.title if existing else ""),
+            body=data.get("body", ""),
+            kind=data.get("kind") or (existing.kind if existing else None),
+            tags=data.get("tags") if "tags" in data else (existing.tag_names if existing else []),
+            license=data.get("license"),
+            summary=data.get("summary", ""),
+            base_revision=base,
+            minor=bool(data.get("minor")),
+            coauthors=data.get("coauthors"),
+            source=data.get("source") if "source" in data else (existing and existing.source),
+            attribution_parties=data.get("attribution_parties"),
+            author=acting_user(),
+        )
+    except EditConflict as conflict:
+        current = conflict.details["current_revision"]
+        response = jsonify(
+            {
+                "error": {
+                    "code": conflict.code,
+                    "message": str(conflict.message),
+                    "current_revision": current,
+                },
+                "current_revision": current,
+                "current": _page_json(pages.get(slug)),
+            }
+        )
+        return response, 409
+    body = _page_json(result.page)
+    body["merged"] = result.merged
+    body["created"] = result.created
+    body["changed"] = not result.noop
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/pages/<slug>/revisions")
+def revisions(slug: str) -> Response:
+    page = _page_or_404(slug)
+    per_page = _per_page()
+    number = page_number()
+    found = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
+    return jsonify(
+        {
+            "revisions": [_revision_json(r) for r in found],
+            "total": page.revision_count,
+            "page": number,
+            "per_page": per_page,
+        }
+    )
+
+
+@bp.get("/pages/<slug>/credits")
+def page_credits(slug: str) -> Response:
+    page = _page_or_404(slug)
+    return jsonify(credits.credits_json(page))
+
+
+@bp.get("/search")
+def search() -> Response:
+    results = search_service.search(
+        request.args.get("q", ""),
+        kind=request.args.get("kind") or None,
+        tag=request.args.get("tag") or None,
+        page=page_number(),
+        per_page=min(_per_page(), 100),
+        sort=request.args.get("sort", "relevance"),
+    )
+    return jsonify(
+        {
+            "results": [
+                {
+                    "slug": h.slug,
+                    "title": h.title,
+                    "snippet": h.snippet,
+                    "kind": h.kind,
+                    "tags": h.tags,
+                }
+                for h in results.hits
+            ],
+            "total": results.total,
+            "page": results.page,
+            "suggestion": results.suggestion,
+            "message": str(results.message) if results.message else None,
+            "facets": {
+                "kind": {f.value: f.count for f in results.kinds},
+                "tag": {f.value: f.count for f in results.tags},
+            },
+        }
+    )
+
+
+@bp.get("/me")
+def me() -> Any:
+    user = acting_user()
+    if user is None:
+        return json_error(401, "unauthorized", _l("Please log in to continue."))
+    return jsonify(
+        {
+            "name": user.name,
+            "role": user.role,
+            "max_body_bytes": current_app.config["MAX_BODY_BYTES"],
+        }
+    )

@@ -1,0 +1,16 @@
+"""The Atom feed of recent changes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+from .. import licenses, pages
+
+bp = Blueprint("feeds", __name__)
+
+
+@bp.get("/recent.atom")
+def recent_atom() -> Response:
+    revisions = pages.recent_changes(limit=50)
+    xml = render_template("recent.atom", revisions=revisions, licenses=licenses)
+    return Response(xml, mimetype="application/atom+xml")

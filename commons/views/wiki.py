@@ -1,0 +1,405 @@
+"""Reading and editing pages: view, edit, history, diff, revert, rename, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from .. import credits, diffs, licenses, page_templates, pages, rendered
+from ..auth import acting_user
+from ..errors import CommonsError, EditConflict, Forbidden, NotFound
+from ..models import Kind, Page, Role
+from ..slugs import slugify
+
+bp = Blueprint("wiki", __name__)
+
+
+def page_number() -> int:
+    """The ``page`` query argument, at least 1."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _load(slug: str, *, include_deleted: bool = False) -> Page:
+    """The page at ``slug``; follows a rename's redirect; 404 otherwise."""
+    page, redirected = pages.resolve(slug)
+    if page is None:
+        abort(404)
+    if redirected:
+        abort(
+            redirect(
+                url_for(
+                    request.endpoint or "wiki.view",
+                    **{**(request.view_args or {}), "slug": page.slug},
+                    **request.args,
+                ),
+                301,
+            )
+        )
+    if page.deleted and not include_deleted:
+        user = acting_user()
+        if not (user and user.has_role(Role.EDITOR)):
+            abort(404)
+    return page
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template(
+        "home.html",
+        recent=pages.recent_changes(limit=10),
+        kinds=pages.kind_counts(),
+        tags=pages.tag_counts(),
+    )
+
+
+@bp.get("/wiki/<slug>")
+def view(slug: str) -> Any:
+    page = _load(slug, include_deleted=True)
+    revision = page.current_revision
+    number = request.args.get("rev", type=int)
+    if number is not None:
+        try:
+            revision = pages.get_revision(page, number)
+        except NotFound:
+            abort(404)
+    assert revision is not None
+    user = acting_user()
+    hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
+    return render_template(
+        "page.html",
+        page=page,
+        revision=revision,
+        is_current=revision.id == page.current_revision_id,
+        body=None if hidden else rendered.revision_view(revision),
+        hidden=hidden,
+        backlinks=pages.backlinks(page),
+        attribution=credits.attribution(page, revision),
+        can_edit=pages.can_edit(user, page),
+    )
+
+
+def _form_source(form: Any) -> dict[str, Any] | None:
+    return {
+        "title": form.get("source_title", ""),
+        "authors": form.get("source_authors", ""),
+        "url": form.get("source_url", ""),
+        "license": form.get("source_license", ""),
+    }
+
+
+def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) -> str:
+    return render_template(
+        "edit.html",
+        page=page,
+        slug=slug,
+        fields=fields,
+        kinds=[k.value for k in Kind],
+        licenses=licenses.all_licenses(),
+        **extra,
+    )
+
+
+@bp.route("/wiki/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str) -> Any:
+    user = acting_user()
+    page, redirected = pages.resolve(slug)
+    if redirected and page is not None:
+        return redirect(url_for("wiki.edit", slug=page.slug))
+    if not pages.can_edit(user, page):
+        if user is None:
+            flash(_("Please log in to edit pages."), "info")
+            return redirect(url_for("auth.login", next=request.full_path))
+        raise Forbidden(_("You may not edit this page."))
+    if request.method == "GET":
+        return _editor(page, slug, _initial_fields(page, slug))
+
+    fields = request.form.to_dict()
+    if "preview" in request.form:
+        return _editor(page, slug, fields, preview=rendered.preview(fields.get("body", "")))
+    try:
+        result = pages.save(
+            slug,
+            title=fields.get("title", ""),
+            body=fields.get("body", ""),
+            kind=fields.get("kind"),
+            tags=fields.get("tags", ""),
+            license=fields.get("license"),
+            summary=fields.get("summary", ""),
+            base_revision=request.form.get("base_revision", type=int),
+            minor="minor" in request.form,
+            coauthors=fields.get("coauthors", ""),
+            attribution_parties=fields.get("attribution_parties", ""),
+            source=_form_source(request.form),
+            license_accepted="accept_license" in request.form,
+            author=user,
+        )
+    except EditConflict as conflict:
+        current = page.current_revision if page else None
+        fields["base_revision"] = conflict.details["current_revision"]
+        return _editor(
+            page, slug, fields, conflict=conflict, current_body=current.body if current else ""
+        ), 409
+    except CommonsError as error:
+        return _editor(page, slug, fields, error=error.message), error.status
+    if result.noop:
+        flash(_("No change: the page is as it was."), "info")
+    elif result.merged:
+        flash(_("Someone saved meanwhile; your changes were merged with theirs."), "warning")
+    else:
+        flash(_("Your changes have been saved."), "success")
+    return redirect(url_for("wiki.view", slug=result.page.slug))
+
+
+def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
+    if page is None:
+        kind = request.args.get("kind", Kind.PAGE.value)
+        if kind not in {k.value for k in Kind}:
+            kind = Kind.PAGE.value
+        title = request.args.get("title") or slug.replace("-", " ").capitalize()
+        return {
+            "title": title,
+            "kind": kind,
+            "body": page_templates.body_for(kind),
+            "license": licenses.DEFAULT_LICENSE,
+            "tags": request.args.get("tags", ""),
+        }
+    current = page.current_revision
+    assert current is not None
+    source = page.source or {}
+    return {
+        "title": page.title,
+        "kind": page.kind,
+        "body": current.body,
+        "tags": ", ".join(page.tag_names),
+        "license": page.license,
+        "base_revision": current.number,
+        "attribution_parties": "\n".join(page.attribution_parties or []),
+        "source_title": source.get("title", ""),
+        "source_authors": ", ".join(source.get("authors") or []),
+        "source_url": source.get("url", ""),
+        "source_license": source.get("license") or "",
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Any:
+    """Choose a title and a kind, then open the editor on its template."""
+    title = request.values.get("title", "").strip()
+    kind = request.values.get("kind", Kind.PAGE.value)
+    if title:
+        slug = slugify(title)
+        if slug:
+            if pages.find(slug) is not None:
+                flash(_("A page with this title already exists."), "info")
+                return redirect(url_for("wiki.view", slug=slug))
+            return redirect(url_for("wiki.edit", slug=slug, title=title, kind=kind))
+        flash(_("The title needs at least one letter or digit."), "error")
+    return render_template("new.html", kinds=[k.value for k in Kind], kind=kind, title=title)
+
+
+@bp.post("/preview")
+def preview() -> str:
+    """Live preview for the editor: the page pipeline's HTML, as a fragment."""
+    body = request.form.get("body", "")
+    pages.clean_body(body)
+    return render_template("_preview.html", preview=rendered.preview(body))
+
+
+@bp.get("/wiki/<slug>/history")
+def history(slug: str) -> str:
+    page = _load(slug, include_deleted=True)
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    revisions = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
+    return render_template(
+        "history.html",
+        page=page,
+        revisions=revisions,
+        parent_sizes=pages.previous_sizes(revisions),
+        pagination=Pagination(number, per_page, page.revision_count),
+    )
+
+
+@bp.get("/wiki/<slug>/diff")
+def diff(slug: str) -> str:
+    page = _load(slug, include_deleted=True)
+    current = page.current_revision
+    assert current is not None
+    to_number = request.args.get("to", current.number, type=int)
+    new_rev = _revision_or_404(page, to_number)
+    from_number = request.args.get("from", type=int)
+    if from_number is None:
+        from_number = max(new_rev.number - 1, 1)
+    old_rev = _revision_or_404(page, from_number)
+    user = acting_user()
+    hidden = (old_rev.hidden or new_rev.hidden) and not (user and user.has_role(Role.ADMIN))
+    lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
+    return render_template(
+        "diff.html",
+        page=page,
+        old=old_rev,
+        new=new_rev,
+        lines=lines,
+        stats=diffs.stats(lines),
+        hidden=hidden,
+    )
+
+
+def _revision_or_404(page: Page, number: int):  # noqa: ANN202
+    try:
+        return pages.get_revision(page, number)
+    except NotFound:
+        abort(404)
+
+
+@bp.post("/wiki/<slug>/revert/<int:number>")
+def revert(slug: str, number: int) -> Any:
+    page = _load(slug)
+    pages.revert(page, number, author=acting_user(), summary=request.form.get("summary", ""))
+    flash(_("Revision %(number)s has been restored.", number=number), "success")
+    return redirect(url_for("wiki.view", slug=page.slug))
+
+
+@bp.route("/wiki/<slug>/rename", methods=["GET", "POST"])
+def rename(slug: str) -> Any:
+    page = _load(slug)
+    user = acting_user()
+    if not (user and user.has_role(Role.EDITOR)):
+        raise Forbidden(_("Only editors can rename pages."))
+    if request.method == "POST":
+        try:
+            pages.rename(
+                page,
+                request.form.get("title", ""),
+                author=user,
+                summary=request.form.get("summary", ""),
+            )
+        except CommonsError as error:
+            return render_template(
+                "rename.html", page=page, error=error.message, title=request.form.get("title", "")
+            ), error.status
+        flash(_("The page has been renamed; its old address redirects here."), "success")
+        return redirect(url_for("wiki.view", slug=page.slug))
+    return render_template("rename.html", page=page, title=page.title)
+
+
+@bp.post("/wiki/<slug>/delete")
+def delete(slug: str) -> Any:
+    page = _load(slug)
+    pages.delete(page, author=acting_user(), summary=request.form.get("summary", ""))
+    flash(_("The page has been deleted. It can be restored from its history."), "success")
+    return redirect(url_for("wiki.view", slug=page.slug))
+
+
+@bp.post("/wiki/<slug>/restore")
+def restore(slug: str) -> Any:
+    page = _load(slug, include_deleted=True)
+    pages.restore(page, author=acting_user(), summary=request.form.get("summary", ""))
+    flash(_("The page has been restored."), "success")
+    return redirect(url_for("wiki.view", slug=page.slug))
+
+
+@bp.post("/wiki/<slug>/protect")
+def protect(slug: str) -> Any:
+    page = _load(slug)
+    protected = request.form.get("protected") == "1"
+    pages.set_protected(page, protected, author=acting_user())
+    flash(
+        _("The page is now protected.") if protected else _("The page is no longer protected."),
+        "success",
+    )
+    return redirect(url_for("wiki.view", slug=page.slug))
+
+
+@bp.post("/wiki/<slug>/hide/<int:number>")
+def hide_revision(slug: str, number: int) -> Any:
+    page = _load(slug, include_deleted=True)
+    revision = _revision_or_404(page, number)
+    hidden = request.form.get("hidden") == "1"
+    pages.set_revision_hidden(revision, hidden, author=acting_user())
+    flash(
+        _("The revision's content is now hidden.")
+        if hidden
+        else _("The revision's content is visible again."),
+        "success",
+    )
+    return redirect(url_for("wiki.history", slug=page.slug))
+
+
+@bp.get("/pages")
+def all_pages() -> str:
+    return _listing(None, None)
+
+
+@bp.get("/kind/<kind>")
+def by_kind(kind: str) -> str:
+    if kind not in {k.value for k in Kind}:
+        abort(404)
+    return _listing(kind, None)
+
+
+@bp.get("/tags")
+def tags() -> str:
+    return render_template("tags.html", tags=pages.tag_counts())
+
+
+@bp.get("/tag/<tag>")
+def by_tag(tag: str) -> str:
+    return _listing(None, tag)
+
+
+def _listing(kind: str | None, tag: str | None) -> str:
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    found, total = pages.list_pages(
+        kind=kind, tag=tag, offset=(number - 1) * per_page, limit=per_page
+    )
+    return render_template(
+        "listing.html",
+        pages=found,
+        kind=kind,
+        tag=tag,
+        pagination=Pagination(number, per_page, total),
+    )
+
+
+@bp.get("/recent")
+def recent() -> str:
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    revisions = pages.recent_changes(offset=(number - 1) * per_page, limit=per_page)
+    return render_template(
+        "recent.html",
+        revisions=revisions,
+        parent_sizes=pages.previous_sizes(revisions),
+        pagination=Pagination(number, per_page, pages.count_revisions()),
+    )
+
+
+class Pagination:
+    """Page numbers for a list of ``total`` items shown ``per_page`` at a time."""
+
+    def __init__(self, number: int, per_page: int, total: int) -> None:
+        self.number = number
+        self.per_page = per_page
+        self.total = total
+        self.pages = max((total + per_page - 1) // per_page, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages

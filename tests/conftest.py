@@ -1,0 +1,113 @@
+"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL when
+``COMMONS_TEST_DATABASE_URL`` is set), a client, a CLI runner and users."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from commons import create_app
+from commons.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("COMMONS_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+
+
+def _settings(tmp_path, **overrides) -> dict:
+    settings = {
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'commons.db'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+    }
+    settings.update(overrides)
+    return settings
+
+
+def make_app(tmp_path, **overrides) -> Flask:
+    """A new app on a fresh, empty schema."""
+    app = create_app(_settings(tmp_path, **overrides))
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[Flask]:
+    app = make_app(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(tmp_path) -> Iterator[Flask]:
+    """Like ``app`` but with CSRF protection on, as in production."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def _user(name: str, role: str):
+    from commons import auth
+
+    return auth.create_user(name, PASSWORD, role=role)
+
+
+@pytest.fixture
+def reader(app):
+    return _user("rita", "reader")
+
+
+@pytest.fixture
+def member(app):
+    return _user("marie", "member")
+
+
+@pytest.fixture
+def editor(app):
+    return _user("eddy", "editor")
+
+
+@pytest.fixture
+def admin(app):
+    return _user("ada", "admin")
+
+
+class AuthActions:
+    """Log a test client in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user, password: str = PASSWORD):
+        return self.client.post("/login", data={"name": user.name, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,186 @@
+"""The HTML surface: reading, editing, history, diff, rename, delete, feeds."""
+
+from __future__ import annotations
+
+from commons import pages
+
+
+def create(member, title="Épicerie solidaire", body="Du **pain**.\n", **kw):
+    return pages.save(None, title=title, body=body, author=member, **kw).page
+
+
+def test_home_and_page_view(client, member):
+    create(member, body="Voir [[Page absente]] et [[Épicerie solidaire|ici]].")
+    assert client.get("/").status_code == 200
+    response = client.get("/wiki/epicerie-solidaire")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Épicerie solidaire" in html
+    assert 'href="/wiki/page-absente/edit"' in html
+
+
+def test_missing_page_is_404_with_create_link(client, member, auth):
+    auth.login(member)
+    response = client.get("/wiki/jardin-partage")
+    assert response.status_code == 404
+    assert "/wiki/jardin-partage/edit" in response.get_data(as_text=True)
+
+
+def test_edit_form_saves_a_revision(client, member, auth):
+    auth.login(member)
+    form = client.get("/wiki/jardin-partage/edit?kind=experiment")
+    assert form.status_code == 200
+    assert "Contexte" in form.get_data(as_text=True) or "Context" in form.get_data(as_text=True)
+    response = client.post(
+        "/wiki/jardin-partage/edit",
+        data={
+            "title": "Jardin partagé",
+            "body": "Texte",
+            "kind": "experiment",
+            "tags": "jardin",
+            "license": "CC-BY-SA-4.0",
+            "summary": "premier jet",
+            "accept_license": "on",
+        },
+    )
+    assert response.status_code == 302
+    page = pages.get("jardin-partage")
+    assert page.current_revision.summary == "premier jet"
+
+
+def test_edit_preview_does_not_save(client, member, auth):
+    auth.login(member)
+    response = client.post(
+        "/wiki/jardin/edit", data={"title": "Jardin", "body": "**gras**", "preview": "1"}
+    )
+    assert response.status_code == 200
+    assert "<strong>gras</strong>" in response.get_data(as_text=True)
+    assert pages.find("jardin") is None
+
+
+def test_edit_errors_keep_the_text(client, member, auth):
+    auth.login(member)
+    response = client.post(
+        "/wiki/jardin/edit",
+        data={"title": "", "body": "mon long texte précieux", "accept_license": "on"},
+    )
+    assert response.status_code == 400
+    assert "mon long texte précieux" in response.get_data(as_text=True)
+    assert pages.find("jardin") is None
+
+
+def test_edit_conflict_shows_both_versions(client, member, editor, auth):
+    create(member, body="ligne\n")
+    pages.save(
+        "epicerie-solidaire",
+        title="Épicerie solidaire",
+        body="ligne A\n",
+        author=editor,
+        base_revision=1,
+    )
+    auth.login(member)
+    response = client.post(
+        "/wiki/epicerie-solidaire/edit",
+        data={
+            "title": "Épicerie solidaire",
+            "body": "ligne B\n",
+            "base_revision": "1",
+            "accept_license": "on",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "ligne A" in html and "ligne B" in html
+    assert pages.get("epicerie-solidaire").revision_count == 2
+
+
+def test_anonymous_edit_redirects_to_login(client):
+    response = client.get("/wiki/x/edit")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_history_old_revision_and_diff(client, member):
+    page = create(member, body="un\ndeux\n")
+    pages.save(
+        page.slug,
+        title=page.title,
+        body="un\ntrois\n",
+        author=member,
+        base_revision=1,
+        summary="correction",
+    )
+    history = client.get(f"/wiki/{page.slug}/history").get_data(as_text=True)
+    assert "correction" in history and "marie" in history
+    old = client.get(f"/wiki/{page.slug}?rev=1").get_data(as_text=True)
+    assert "deux" in old
+    diff = client.get(f"/wiki/{page.slug}/diff?from=1&to=2").get_data(as_text=True)
+    assert "deux" in diff and "trois" in diff
+    assert client.get(f"/wiki/{page.slug}?rev=9").status_code == 404
+
+
+def test_rename_redirects_old_address(client, member, editor, auth):
+    page = create(member)
+    auth.login(editor)
+    response = client.post(f"/wiki/{page.slug}/rename", data={"title": "Épicerie coopérative"})
+    assert response.status_code == 302
+    old = client.get("/wiki/epicerie-solidaire")
+    assert old.status_code == 301
+    assert old.headers["Location"].endswith("/wiki/epicerie-cooperative")
+
+
+def test_delete_then_restore(client, member, editor, auth):
+    page = create(member)
+    auth.login(editor)
+    client.post(f"/wiki/{page.slug}/delete")
+    auth.logout()
+    assert client.get(f"/wiki/{page.slug}").status_code == 404
+    auth.login(editor)
+    client.post(f"/wiki/{page.slug}/restore")
+    auth.logout()
+    assert client.get(f"/wiki/{page.slug}").status_code == 200
+
+
+def test_revert_from_history(client, member, auth):
+    page = create(member, body="bon\n")
+    pages.save(page.slug, title=page.title, body="mauvais\n", author=member, base_revision=1)
+    auth.login(member)
+    client.post(f"/wiki/{page.slug}/revert/1")
+    assert pages.get(page.slug).current_revision.body == "bon\n"
+
+
+def test_listings_recent_and_feed(client, member):
+    create(member, kind="tool", tags=["animation"])
+    for url in ("/pages", "/kind/tool", "/tags", "/tag/animation", "/recent"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Épicerie solidaire" in response.get_data(as_text=True) or url == "/tags"
+    feed = client.get("/recent.atom")
+    assert feed.mimetype == "application/atom+xml"
+    assert "Épicerie solidaire" in feed.get_data(as_text=True)
+    assert client.get("/kind/poem").status_code == 404
+
+
+def test_register_login_logout(client):
+    response = client.post(
+        "/register",
+        data={"name": "Nadia", "password": "long enough pw", "password_confirm": "long enough pw"},
+    )
+    assert response.status_code == 302
+    client.post("/logout")
+    bad = client.post("/login", data={"name": "Nadia", "password": "wrong password"})
+    assert bad.status_code == 400
+    good = client.post("/login", data={"name": "nadia", "password": "long enough pw"})
+    assert good.status_code == 302
+
+
+def test_language_switch_and_default_french(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'lang="fr"' in html
+    client.post("/language", data={"locale": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
