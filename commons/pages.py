@@ -19,6 +19,7 @@ from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from . import licenses, render
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
@@ -127,11 +128,10 @@ def previous_sizes(revisions: Sequence[Revision]) -> dict[int, int]:
     parent_ids = {rev.parent_id for rev in revisions if rev.parent_id}
     if not parent_ids:
         return {}
-    sizes = dict(
-        db.session.execute(select(Revision.id, Revision.size).where(Revision.id.in_(parent_ids)))
-        .tuples()
-        .all()
-    )
+    rows = db.session.execute(
+        select(Revision.id, Revision.size).where(Revision.id.in_(parent_ids))
+    ).all()
+    sizes = dict(rows)
     return {rev.id: sizes.get(rev.parent_id, 0) for rev in revisions if rev.parent_id}
 
 
@@ -180,7 +180,8 @@ def list_pages(
     if tag:
         query = query.join(Page.tags).where(Tag.name == tag)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = list(db.session.scalars(query.order_by(Page.title).offset(offset).limit(limit)))
+    ordered = query.options(selectinload(Page.tags)).order_by(Page.title)
+    pages = list(db.session.scalars(ordered.offset(offset).limit(limit)))
     return pages, total
 
 
@@ -190,7 +191,7 @@ def kind_counts() -> dict[str, int]:
         select(Page.kind, func.count(Page.id)).where(Page.deleted.is_(False)).group_by(Page.kind)
     )
     counts = {kind.value: 0 for kind in Kind}
-    counts.update(dict(rows.tuples().all()))
+    counts.update(dict(rows.all()))
     return counts
 
 
@@ -203,7 +204,7 @@ def tag_counts() -> list[tuple[str, int]]:
         .group_by(Tag.name)
         .order_by(Tag.name)
     )
-    return list(rows.tuples().all())
+    return [(name, count) for name, count in rows.all()]
 
 
 # --- validation ----------------------------------------------------------------

@@ -56,8 +56,8 @@ def license_text(spdx: str) -> Response:
 
 def not_found_page() -> str:
     """The 404 page: search results for the missing title and a "create it" link."""
-    wanted = request.path.rstrip("/").rsplit("/", 1)[-1]
-    slug = slugify(wanted) if request.path.startswith("/wiki/") else ""
+    wiki_path = request.path.removeprefix("/wiki/")
+    slug = slugify(wiki_path.split("/", 1)[0]) if wiki_path != request.path else ""
     suggestions = []
     if slug:
         from .. import search

@@ -65,7 +65,7 @@ def home() -> str:
 
 @bp.get("/wiki/<slug>")
 def view(slug: str) -> Any:
-    page = _load(slug, include_deleted=True)
+    page = _load(slug)
     revision = page.current_revision
     number = request.args.get("rev", type=int)
     if number is not None:
@@ -203,7 +203,8 @@ def new() -> Any:
             if pages.find(slug) is not None:
                 flash(_("A page with this title already exists."), "info")
                 return redirect(url_for("wiki.view", slug=slug))
-            return redirect(url_for("wiki.edit", slug=slug, title=title, kind=kind))
+            tags = request.values.get("tags") or None
+            return redirect(url_for("wiki.edit", slug=slug, title=title, kind=kind, tags=tags))
         flash(_("The title needs at least one letter or digit."), "error")
     return render_template("new.html", kinds=[k.value for k in Kind], kind=kind, title=title)
 

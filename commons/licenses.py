@@ -1,0 +1,156 @@
+"""The licences a page may carry, their legal texts and the rules for changing them.
+
+The metadata and the official texts live in the repository's ``licenses/`` folder so that
+bundles and the web pages serve exactly the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from .errors import ValidationError
+
+LICENSES_DIR = Path(__file__).resolve().parent.parent / "licenses"
+DEFAULT_LICENSE = "CC-BY-SA-4.0"
+
+
+@dataclass(frozen=True)
+class License:
+    """One allowed licence, as described in ``licenses/licenses.json``."""
+
+    spdx: str
+    name: str
+    title: str
+    url: str
+    legal_file: str
+    requires_attribution: bool
+    share_alike: bool
+    #: SPDX ids this licence's content may move to (always including itself).
+    can_become: tuple[str, ...]
+
+
+@cache
+def _catalogue() -> dict[str, License]:
+    data = json.loads((LICENSES_DIR / "licenses.json").read_text(encoding="utf-8"))
+    return {
+        entry["spdx"]: License(**{**entry, "can_become": tuple(entry["can_become"])})
+        for entry in data["licenses"]
+    }
+
+
+def all_licenses() -> list[License]:
+    """Every allowed licence, the default first."""
+    return list(_catalogue().values())
+
+
+def get(spdx: str) -> License:
+    """The licence with this SPDX id; KeyError when it is not one of ours."""
+    return _catalogue()[spdx]
+
+
+def legal_text(spdx: str) -> str:
+    """The official legal text of a licence; KeyError when it is not one of ours."""
+    return (LICENSES_DIR / get(spdx).legal_file).read_text(encoding="utf-8")
+
+
+def _key(value: str) -> str:
+    """Reduce the ways people write a licence ("CC BY-SA 4.0", "cc-by-sa-4.0", its URL)."""
+    text = value.strip().lower()
+    text = re.sub(r"^https?://(www\.)?creativecommons\.org/", "", text)
+    text = text.replace("licenses/", "cc ").replace("publicdomain/zero/", "cc0 ")
+    text = re.sub(r"[^a-z0-9.]+", " ", text)
+    text = re.sub(r"\b(legalcode|deed|international|intl|fr|en)\b", " ", text)
+    text = text.replace("creative commons", "cc").replace("attribution", "by")
+    text = text.replace("sharealike", "sa").replace("share alike", "sa")
+    return " ".join(text.split())
+
+
+def _aliases() -> dict[str, str]:
+    aliases = {}
+    for license_ in _catalogue().values():
+        for spelling in (license_.spdx, license_.name, license_.title, license_.url):
+            aliases[_key(spelling)] = license_.spdx
+    aliases[_key("CC0")] = "CC0-1.0"
+    aliases[_key("public domain")] = "CC0-1.0"
+    aliases[_key("domaine public")] = "CC0-1.0"
+    return aliases
+
+
+_NON_COMMERCIAL = re.compile(r"\bnc\b|noncommercial|non commercial|pas d utilisation commerciale")
+_NO_DERIVATIVES = re.compile(r"\bnd\b|noderiv|no deriv|pas de modification")
+_ALL_RIGHTS = re.compile(r"all rights reserved|tous droits r[ée]serv[ée]s|copyright|©|\(c\)")
+
+
+def _refusal_reason(value: str, key: str) -> object:
+    if _NON_COMMERCIAL.search(key):
+        return _l(
+            "“%(value)s” forbids commercial use, which CC BY-SA 4.0 allows: "
+            "such content cannot be published here.",
+            value=value,
+        )
+    if _NO_DERIVATIVES.search(key):
+        return _l(
+            "“%(value)s” forbids adaptations, but a wiki page is made to be changed: "
+            "such content cannot be published here.",
+            value=value,
+        )
+    if _ALL_RIGHTS.search(value.lower()) or _ALL_RIGHTS.search(key):
+        return _l(
+            "Content whose rights are all reserved cannot be published here: ask its authors "
+            "to release it under CC BY-SA 4.0, CC BY 4.0 or CC0 1.0."
+        )
+    if re.search(r"\bcc\b", key):
+        return _l(
+            "“%(value)s” is not a licence accepted here: use version 4.0 of CC BY-SA or CC BY, "
+            "or CC0 1.0.",
+            value=value,
+        )
+    return _l(
+        "“%(value)s” is not a licence we know. Allowed licences: CC BY-SA 4.0 (default), "
+        "CC BY 4.0, CC0 1.0.",
+        value=value,
+    )
+
+
+def normalize(value: str | None) -> str:
+    """The SPDX id of an allowed licence written in any usual way; empty means the default.
+
+    Raises ValidationError (code ``license_refused``) with the reason for anything else.
+    """
+    if value is None or not value.strip():
+        return DEFAULT_LICENSE
+    key = _key(value)
+    spdx = _aliases().get(key)
+    if spdx is None:
+        raise ValidationError(_refusal_reason(value.strip()[:100], key), code="license_refused")
+    return spdx
+
+
+def can_change(current: str, new: str) -> bool:
+    """Whether content under ``current`` may be republished under ``new``."""
+    return new in get(current).can_become
+
+
+def check_change(current: str, new: str) -> None:
+    """Refuse a licence change that would make the content less protected."""
+    if not can_change(current, new):
+        raise ValidationError(
+            _l(
+                "Content under %(current)s cannot move to %(new)s: a page may only move to a "
+                "licence that keeps its authors' conditions (towards CC BY-SA 4.0).",
+                current=get(current).name,
+                new=get(new).name,
+            ),
+            code="license_refused",
+        )
+
+
+def can_import(spdx: str) -> bool:
+    """Whether a bundle's content under this licence may be stored here."""
+    return spdx in _catalogue()

@@ -1,0 +1,202 @@
+"""Markdown to safe HTML: one pipeline for page views, previews, history and exports.
+
+Markdown runs first, then nh3 cleans the whole output on one allowlist, so raw HTML
+written in a page and HTML produced by extensions are judged by the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from html import escape
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
+
+from .slugs import slugify
+
+#: Bump when the output of the pipeline changes, so cached HTML is rendered again.
+RENDERER_VERSION = 1
+
+WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
+_WIKILINK = re.compile(WIKILINK_RE)
+_FENCED_CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+_INDENTED_CODE = re.compile(r"(?:^(?: {4}|\t).*\n?)+", re.MULTILINE)
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+    "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "ins", "kbd", "label", "li",
+    "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var",
+    "wbr",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "*": {"id", "title", "lang", "dir"},
+    "a": {"href"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start", "reversed"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+    "input": {"checked"},
+    "code": {"class"},
+}
+_CLASSES = {
+    "a": {"wikilink", "footnote-ref", "footnote-backref", "toclink"},
+    "div": {"footnote", "toc"},
+    "li": {"task-list-item"},
+    "ul": {"task-list"},
+    "label": {"task-list-control"},
+    "span": {"task-list-indicator"},
+    "sup": {"footnote-ref"},
+}
+_CODE_LANGUAGE = re.compile(r"^language-[A-Za-z0-9_+-]{1,30}$")
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "class" and tag == "code":
+        kept = [part for part in value.split() if _CODE_LANGUAGE.match(part)]
+        return " ".join(kept) or None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=_ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    allowed_classes=_CLASSES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    set_tag_attribute_values={"input": {"type": "checkbox", "disabled": "disabled"}},
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The output of the pipeline for one body."""
+
+    html: str
+    toc: str
+    #: Slugs of the pages this body links to, in order of first appearance.
+    links: list[str] = field(default_factory=list)
+
+
+def sanitize(html: str) -> str:
+    """Keep only allowlisted tags, attributes, classes and URL schemes."""
+    return _CLEANER.clean(html)
+
+
+class _WikiLinkProcessor(InlineProcessor):
+    """``[[Title]]`` and ``[[slug|label]]`` become links to ``/wiki/<slug>``."""
+
+    def handleMatch(self, m: re.Match[str], data: str):  # noqa: ANN201, N802 - Markdown API
+        target, label = m.group(1).strip(), (m.group(2) or "").strip()
+        slug = slugify(target)
+        if not slug:
+            return None, None, None
+        self.md.wikilinks.append(slug)
+        element = etree.Element("a", {"class": "wikilink", "href": f"/wiki/{slug}"})
+        element.text = AtomicString(label or target)
+        return element, m.start(0), m.end(0)
+
+
+class _WikiLinkExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        self.md = md
+        md.wikilinks = []
+        md.registerExtension(self)
+        # Above the link pattern (160) so "[[x]]" is not read as a reference link.
+        md.inlinePatterns.register(_WikiLinkProcessor(WIKILINK_RE, md), "wikilink", 175)
+
+    def reset(self) -> None:
+        self.md.wikilinks = []
+
+
+def _toc_slug(value: str, separator: str) -> str:
+    return slugify(value) or "section"
+
+
+def _new_markdown() -> markdown.Markdown:
+    wikilinks = _WikiLinkExtension()
+    md = markdown.Markdown(
+        extensions=[
+            "toc",
+            "tables",
+            "fenced_code",
+            "footnotes",
+            "sane_lists",
+            "pymdownx.tasklist",
+            "pymdownx.magiclink",
+            wikilinks,
+        ],
+        extension_configs={
+            "toc": {"slugify": _toc_slug, "toc_depth": "2-4"},
+            "tables": {"use_align_attribute": True},
+            "pymdownx.tasklist": {"custom_checkbox": False},
+            "pymdownx.magiclink": {"hide_protocol": False},
+            "footnotes": {"BACKLINK_TITLE": ""},
+        },
+        output_format="html",
+    )
+    return md
+
+
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = _new_markdown()
+    return md.reset()
+
+
+def render_markdown(body: str) -> Rendered:
+    """Render a page body to sanitised HTML, its table of contents and its link targets."""
+    md = _markdown()
+    html = sanitize(md.convert(body))
+    toc = sanitize(md.toc) if len(_flatten(md.toc_tokens)) >= 2 else ""
+    return Rendered(html=html, toc=toc, links=list(dict.fromkeys(md.wikilinks)))
+
+
+def _flatten(tokens: list[dict]) -> list[dict]:
+    flat = []
+    for token in tokens:
+        flat.append(token)
+        flat.extend(_flatten(token.get("children", [])))
+    return flat
+
+
+def link_targets(body: str) -> list[str]:
+    """The slugs a body links to, without rendering it (code is not a link)."""
+    text = _FENCED_CODE.sub("", body)
+    text = _INDENTED_CODE.sub("", text)
+    text = _CODE_SPAN.sub("", text)
+    slugs = (slugify(m.group(1).strip()) for m in _WIKILINK.finditer(text))
+    return list(dict.fromkeys(slug for slug in slugs if slug))
+
+
+_WIKILINK_ANCHOR = re.compile(r'<a class="wikilink" href="/wiki/([a-z0-9-]+)">')
+
+
+def mark_missing_links(html: str, missing: set[str]) -> str:
+    """Show links to pages that do not exist yet differently, pointing at their editor."""
+    if not missing:
+        return html
+
+    def replace(m: re.Match[str]) -> str:
+        slug = m.group(1)
+        if slug not in missing:
+            return m.group(0)
+        return f'<a class="wikilink missing" href="/wiki/{escape(slug)}/edit" rel="nofollow">'
+
+    return _WIKILINK_ANCHOR.sub(replace, html)
