@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -14,6 +14,9 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 def select_locale() -> str:
     """The explicit choice (account, then session), else Accept-Language, else the default."""
     supported = current_app.config["LOCALES"]
+    if not has_request_context():
+        # The CLI and background work speak the configured default language.
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")

@@ -31,9 +31,11 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
-            render_as_batch=True,
-            compare_type=True,
-            **current_app.extensions["migrate"].configure_args,
+            **{
+                "render_as_batch": True,
+                "compare_type": True,
+                **current_app.extensions["migrate"].configure_args,
+            },
         )
         with context.begin_transaction():
             context.run_migrations()
