@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
+from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
 from . import licenses
@@ -141,3 +143,56 @@ def credits_json(page: Page) -> dict[str, Any]:
             for c in contributors(page)
         ],
     }
+
+
+@dataclass(frozen=True)
+class ReuseTexts:
+    """Ready-to-paste attribution for a revision, in the reader's language."""
+
+    markdown: str
+    html: str
+    text: str
+    citation: str
+
+
+def reuse_texts(attribution_: Attribution, permalink: str, date: datetime) -> ReuseTexts:
+    """Attribution following Creative Commons' practice: title, authors, source, licence.
+
+    ``permalink`` is the revision's permanent URL, ``date`` when that revision was saved.
+    """
+    authors = ", ".join(attribution_.authors) or gettext("unknown authors")
+    if attribution_.more_authors:
+        authors = gettext("%(authors)s and others", authors=authors)
+    license_ = attribution_.license
+    modified = gettext(" (modified)") if attribution_.modified else ""
+
+    def credit(title: str, license_name: str, names: str = authors) -> str:
+        return gettext(
+            "%(title)s by %(authors)s%(modified)s, licensed under %(license)s.",
+            title=title,
+            authors=names,
+            modified=modified,
+            license=license_name,
+        )
+
+    quoted = gettext("“%(title)s”", title=attribution_.title)
+    html_title = f'<a href="{escape(permalink)}">{escape(quoted)}</a>'
+    html_license = f'<a href="{escape(license_.url)}">{escape(license_.name)}</a>'
+    return ReuseTexts(
+        markdown=credit(f"[{_md(quoted)}]({permalink})", f"[{license_.name}]({license_.url})"),
+        html=credit(html_title, html_license, escape(authors)),
+        text=f"{credit(quoted, license_.name)} {permalink} {license_.url}",
+        citation=gettext(
+            "%(authors)s, “%(title)s”, revision %(revision)s of %(date)s, %(url)s",
+            authors=authors,
+            title=attribution_.title,
+            revision=attribution_.revision,
+            date=format_date(date, "long"),
+            url=permalink,
+        ),
+    )
+
+
+def _md(text: str) -> str:
+    """Escape the characters that would end a Markdown link label."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
@@ -28,9 +28,14 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = _format_datetime
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["month"] = _format_month
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 
 
 def _format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_datetime(value, fmt)
+
+
+def _format_month(value: date) -> str:
+    return format_date(value, "MMM y")

@@ -490,8 +490,9 @@ def save(
     ``base_revision`` is the revision number the editor started from. When the
     page has moved on since, the edit is merged with the changes made meanwhile
     if they do not overlap; otherwise :class:`EditConflict` is raised with
-    ``details={"current_revision": n, "merged": None}``. Saving text and
-    metadata identical to the current revision changes nothing.
+    ``details={"current_revision": n, "current_body": text}``. Saving text and
+    metadata identical to the current revision changes nothing. ``source`` and
+    ``attribution_parties`` left at ``None`` keep the page's; an empty value clears them.
     """
     title = clean_title(title)
     body = clean_body(body)
@@ -500,6 +501,7 @@ def save(
     summary = clean_summary(summary)
     coauthor_names = clean_names(coauthors)
     parties = clean_names(attribution_parties) if attribution_parties is not None else None
+    keep_source = source is None
     source = clean_source(source)
     if not license_accepted:
         raise ValidationError(
@@ -570,14 +572,15 @@ def save(
         or tag_names != page.tag_names
         or new_license != page.license
         or (parties is not None and parties != page.attribution_parties)
-        or source != page.source
+        or (not keep_source and source != page.source)
     )
     if not changed_meta and body == current.body and not page.deleted:
         return SaveResult(page, None)
     page.title = title
     page.kind = kind
     page.license = new_license
-    page.source = source
+    if not keep_source:
+        page.source = source
     if parties is not None:
         page.attribution_parties = parties
     _set_tags(page, tag_names)

@@ -176,7 +176,7 @@ def put_page(slug: str) -> Any:
             base_revision=base,
             minor=bool(data.get("minor")),
             coauthors=data.get("coauthors"),
-            source=data.get("source") if "source" in data else (existing and existing.source),
+            source=(data.get("source") or {}) if "source" in data else None,
             attribution_parties=data.get("attribution_parties"),
             author=acting_user(),
         )

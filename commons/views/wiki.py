@@ -16,10 +16,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import credits, diffs, licenses, page_templates, pages, rendered
+from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
-from ..models import Kind, Page, Role
+from ..models import Kind, Page, Revision, Role
 from ..slugs import slugify
 
 bp = Blueprint("wiki", __name__)
@@ -76,6 +76,8 @@ def view(slug: str) -> Any:
     assert revision is not None
     user = acting_user()
     hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
+    attribution = credits.attribution(page, revision)
+    permalink = _permalink(page, revision)
     return render_template(
         "page.html",
         page=page,
@@ -84,8 +86,35 @@ def view(slug: str) -> Any:
         body=None if hidden else rendered.revision_view(revision),
         hidden=hidden,
         backlinks=pages.backlinks(page),
-        attribution=credits.attribution(page, revision),
+        attribution=attribution,
+        permalink=permalink,
+        reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         can_edit=pages.can_edit(user, page),
+    )
+
+
+def _permalink(page: Page, revision: Revision) -> str:
+    return url_for("wiki.view", slug=page.slug, rev=revision.number, _external=True)
+
+
+@bp.get("/wiki/<slug>/credits")
+def credits_page(slug: str) -> str:
+    """Everyone who contributed, the declared sources, and how to credit the page."""
+    page = _load(slug)
+    revision = page.current_revision
+    assert revision is not None
+    attribution = credits.attribution(page, revision)
+    contributors = credits.contributors(page)
+    permalink = _permalink(page, revision)
+    return render_template(
+        "credits.html",
+        page=page,
+        revision=revision,
+        attribution=attribution,
+        contributors=contributors,
+        shares=charts.shares((c.name, c.edits) for c in contributors),
+        permalink=permalink,
+        reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
     )
 
 
@@ -228,6 +257,7 @@ def history(slug: str) -> str:
         page=page,
         revisions=revisions,
         parent_sizes=pages.previous_sizes(revisions),
+        activity=charts.page_activity(page),
         pagination=Pagination(number, per_page, page.revision_count),
     )
 

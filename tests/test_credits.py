@@ -1,0 +1,184 @@
+"""Attribution: credits, TASL line, reuse texts, page sources and licences."""
+
+from __future__ import annotations
+
+import pytest
+
+from commons import credits, licenses, pages
+from commons.errors import ValidationError
+
+SOURCE = {
+    "title": "Rapport sur les tiers-lieux",
+    "authors": "France Tiers-Lieux, Réseau X",
+    "url": "https://example.org/rapport",
+    "license": "CC BY 4.0",
+}
+
+
+@pytest.fixture
+def shared_page(member, editor):
+    pages.save(
+        None,
+        title="Financer les tiers-lieux",
+        body="Première version.\n",
+        author=member,
+        summary="création",
+        source=SOURCE,
+        attribution_parties="Collectif des ateliers",
+    )
+    pages.save(
+        "financer-les-tiers-lieux",
+        title="Financer les tiers-lieux",
+        body="Première version.\n\nAjout.\n",
+        author=editor,
+        coauthors="Participants de l'atelier de Rennes\nAssociation Y",
+    )
+    return pages.save(
+        "financer-les-tiers-lieux",
+        title="Financer les tiers-lieux",
+        body="Première version.\n\nAjout.\n\nEncore.\n",
+        author=member,
+    ).page
+
+
+def test_contributors_count_edits_and_include_coauthors(shared_page) -> None:
+    people = {c.name: c for c in credits.contributors(shared_page)}
+    assert people["marie"].edits == 2
+    assert people["marie"].user_id is not None
+    assert people["eddy"].edits == 1
+    assert people["Association Y"].role == "coauthor"
+    assert people["marie"].first < people["marie"].last
+    assert list(people)[0] == "marie"
+
+
+def test_credits_page_lists_contributors_sources_and_chart(client, shared_page) -> None:
+    html = client.get("/wiki/financer-les-tiers-lieux/credits").get_data(as_text=True)
+    for expected in ("marie", "eddy", "Association Y", "Rapport sur les tiers-lieux"):
+        assert expected in html
+    assert "https://example.org/rapport" in html
+    assert "Collectif des ateliers" in html
+    assert '<svg viewBox="0 0 640' in html and 'class="chart-bar"' in html
+
+
+def test_credits_api_matches_the_page(client, shared_page) -> None:
+    data = client.get("/api/v1/pages/financer-les-tiers-lieux/credits").json
+    names = {c["name"]: c for c in data["contributors"]}
+    assert names["marie"]["edits"] == 2 and names["marie"]["account"] is True
+    assert names["Association Y"]["role"] == "coauthor"
+    assert data["source"]["title"] == SOURCE["title"]
+    assert data["source"]["license"] == "CC-BY-4.0"
+    assert data["license"]["spdx"] == "CC-BY-SA-4.0"
+
+
+def test_page_view_carries_tasl_and_reuse_texts(client, shared_page) -> None:
+    response = client.get("/wiki/financer-les-tiers-lieux", headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert 'rel="license"' in html and "CC BY-SA 4.0" in html
+    assert "/wiki/financer-les-tiers-lieux?rev=3" in html
+    assert "Rapport sur les tiers-lieux" in html
+    assert "modified version" in html
+    assert "[“Financer les tiers-lieux”](http://localhost/wiki/financer-les-tiers-lieux?rev=3)" in (
+        html.replace("&#34;", '"')
+    )
+
+
+def test_reuse_texts_follow_the_readers_language(app, shared_page) -> None:
+    attribution = credits.attribution(shared_page, shared_page.current_revision)
+    url = "https://commons.example/wiki/financer-les-tiers-lieux?rev=3"
+    when = shared_page.current_revision.created_at
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = credits.reuse_texts(attribution, url, when)
+    assert english.markdown.startswith(f"[“Financer les tiers-lieux”]({url}) by marie, eddy")
+    assert "licensed under [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/)" in (
+        english.markdown
+    )
+    assert url in english.text and url in english.citation
+    assert '<a href="https://creativecommons.org/licenses/by-sa/4.0/">' in english.html
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = credits.reuse_texts(attribution, url, when)
+    assert "CC BY-SA 4.0" in french.text
+    assert french.text != english.text
+
+
+def test_reuse_html_escapes_names(app, member) -> None:
+    page = pages.save(None, title="<b>T</b>", body="x", author=member).page
+    attribution = credits.attribution(page, page.current_revision)
+    with app.test_request_context():
+        texts = credits.reuse_texts(attribution, "https://e.org/", page.updated_at)
+    assert "<b>" not in texts.html and "&lt;b&gt;" in texts.html
+
+
+@pytest.mark.parametrize(
+    ("written", "spdx"),
+    [
+        (None, "CC-BY-SA-4.0"),
+        ("", "CC-BY-SA-4.0"),
+        ("CC BY-SA 4.0", "CC-BY-SA-4.0"),
+        ("cc-by-4.0", "CC-BY-4.0"),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
+        ("Creative Commons Attribution-ShareAlike 4.0 International", "CC-BY-SA-4.0"),
+    ],
+)
+def test_licences_written_in_usual_ways_are_recognised(written, spdx) -> None:
+    assert licenses.normalize(written) == spdx
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("CC BY-NC-SA 4.0", "commercial"),
+        ("CC BY-ND 4.0", "adaptations"),
+        ("Tous droits réservés", "rights"),
+        ("CC BY-SA 3.0", "version 4.0"),
+        ("WTFPL-ish", "not a licence we know"),
+    ],
+)
+def test_other_licences_are_refused_with_the_reason(app, written, reason) -> None:
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(ValidationError) as refused:
+            licenses.normalize(written)
+        assert refused.value.code == "license_refused"
+        assert reason in str(refused.value.message)
+
+
+def test_licences_move_only_towards_share_alike(member) -> None:
+    page = pages.save(None, title="Domaine public", body="x", author=member, license="CC0").page
+    assert page.license == "CC0-1.0"
+    pages.save(page.slug, title=page.title, body="y", author=member, license="CC-BY-4.0")
+    assert page.license == "CC-BY-4.0"
+    pages.save(page.slug, title=page.title, body="z", author=member, license="CC-BY-SA-4.0")
+    with pytest.raises(ValidationError):
+        pages.save(page.slug, title=page.title, body="w", author=member, license="CC0-1.0")
+    assert page.license == "CC-BY-SA-4.0"
+    assert page.current_revision.body == "z"
+
+
+def test_refused_licence_in_the_form_keeps_the_text(client, auth, member) -> None:
+    auth.login(member)
+    response = client.post(
+        "/wiki/essai/edit",
+        data={
+            "title": "Essai",
+            "body": "mon texte",
+            "license": "CC BY-NC 4.0",
+            "accept_license": "on",
+        },
+        headers={"Accept-Language": "fr"},
+    )
+    assert response.status_code == 400
+    assert "mon texte" in response.get_data(as_text=True)
+    assert pages.find("essai") is None
+
+
+def test_saving_records_the_licence_agreement(member) -> None:
+    revision = pages.save(None, title="Accord", body="x", author=member).revision
+    assert revision.license_accepted is True and revision.license == "CC-BY-SA-4.0"
+
+
+def test_licence_texts_are_served(client) -> None:
+    listing = client.get("/licenses").get_data(as_text=True)
+    assert "CC0 1.0" in listing and "CC BY 4.0" in listing
+    text = client.get("/licenses/CC-BY-SA-4.0")
+    assert text.mimetype == "text/plain"
+    assert "Attribution-ShareAlike 4.0 International" in text.get_data(as_text=True)
+    assert client.get("/licenses/CC-BY-NC-4.0").status_code == 404
