@@ -32,9 +32,7 @@ class Bar:
 
 def _bars(items: Sequence[tuple[str, int, date | None]]) -> list[Bar]:
     top = max((value for _, value, _ in items), default=0)
-    return [
-        Bar(label, value, value / top if top else 0.0, month) for label, value, month in items
-    ]
+    return [Bar(label, value, value / top if top else 0.0, month) for label, value, month in items]
 
 
 def _months_between(first: date, last: date) -> list[date]:
