@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from commons import create_app
@@ -15,6 +15,26 @@ from commons.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("COMMONS_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get their own application context.
+
+    Tests keep an application context open to call services; without this, requests
+    would share its ``g`` (and the logged-in user cached there) and its database session,
+    which no real request does.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - FlaskClient's signature
+        # End the test's own transaction so the request sees, and may lock, fresh rows;
+        # afterwards, forget what the test had loaded so it reads the request's changes.
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
 
 def _settings(tmp_path, **overrides) -> dict:
@@ -33,6 +53,7 @@ def _settings(tmp_path, **overrides) -> dict:
 def make_app(tmp_path, **overrides) -> Flask:
     """A new app on a fresh, empty schema."""
     app = create_app(_settings(tmp_path, **overrides))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if TEST_DATABASE_URL:
             db.drop_all()

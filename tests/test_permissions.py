@@ -1,0 +1,146 @@
+"""Who may do what: every route and API endpoint, for every kind of visitor.
+
+Each case names the roles allowed to use it. A blocked account counts as a visitor:
+its session and its tokens stop working the moment it is blocked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from commons import auth, pages
+from tests.conftest import PASSWORD
+
+ROLES = ["anonymous", "reader", "member", "editor", "admin", "blocked"]
+EVERYONE = set(ROLES)
+MEMBERS = {"member", "editor", "admin"}
+EDITORS = {"editor", "admin"}
+ADMINS = {"admin"}
+ACCOUNTS = EVERYONE - {"anonymous", "blocked"}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    allowed: set[str]
+    data: dict = field(default_factory=dict)
+    json: dict | None = None
+
+
+def _edit(title: str) -> dict:
+    return {"title": title, "body": "texte modifié", "accept_license": "on"}
+
+
+CASES = [
+    Case("GET", "/", EVERYONE),
+    Case("GET", "/pages", EVERYONE),
+    Case("GET", "/kind/tool", EVERYONE),
+    Case("GET", "/tags", EVERYONE),
+    Case("GET", "/tag/partage", EVERYONE),
+    Case("GET", "/recent", EVERYONE),
+    Case("GET", "/recent.atom", EVERYONE),
+    Case("GET", "/search?q=texte", EVERYONE),
+    Case("GET", "/licenses", EVERYONE),
+    Case("GET", "/licenses/CC0-1.0", EVERYONE),
+    Case("GET", "/login", EVERYONE),
+    Case("GET", "/register", EVERYONE),
+    Case("GET", "/new", EVERYONE),
+    Case("POST", "/preview", EVERYONE, data={"body": "# Titre"}),
+    Case("POST", "/language", EVERYONE, data={"locale": "en"}),
+    Case("GET", "/static/commons.css", EVERYONE),
+    Case("GET", "/wiki/ouverte", EVERYONE),
+    Case("GET", "/wiki/ouverte?rev=1", EVERYONE),
+    Case("GET", "/wiki/ouverte/history", EVERYONE),
+    Case("GET", "/wiki/ouverte/diff?from=1&to=2", EVERYONE),
+    Case("GET", "/wiki/ouverte/credits", EVERYONE),
+    Case("GET", "/wiki/supprimee", EDITORS),
+    Case("GET", "/wiki/ouverte/edit", MEMBERS),
+    Case("POST", "/wiki/ouverte/edit", MEMBERS, data=_edit("Ouverte")),
+    Case("POST", "/wiki/toute-neuve/edit", MEMBERS, data=_edit("Toute neuve")),
+    Case("GET", "/wiki/protegee/edit", EDITORS),
+    Case("POST", "/wiki/protegee/edit", EDITORS, data=_edit("Protégée")),
+    Case("POST", "/wiki/a-restaurer/revert/1", MEMBERS),
+    Case("GET", "/wiki/a-renommer/rename", EDITORS),
+    Case("POST", "/wiki/a-renommer/rename", EDITORS, data={"title": "Renommée"}),
+    Case("POST", "/wiki/a-supprimer/delete", EDITORS),
+    Case("POST", "/wiki/supprimee/restore", EDITORS),
+    Case("POST", "/wiki/a-proteger/protect", EDITORS, data={"protected": "1"}),
+    Case("POST", "/wiki/a-cacher/hide/1", ADMINS, data={"hidden": "1"}),
+    Case("GET", "/api/v1/pages", EVERYONE),
+    Case("GET", "/api/v1/pages/ouverte", EVERYONE),
+    Case("GET", "/api/v1/pages/ouverte/revisions", EVERYONE),
+    Case("GET", "/api/v1/pages/ouverte/credits", EVERYONE),
+    Case("GET", "/api/v1/search?q=texte", EVERYONE),
+    Case("GET", "/api/v1/me", ACCOUNTS),
+    Case("PUT", "/api/v1/pages/par-api", MEMBERS, json={"title": "Par API", "body": "x"}),
+    Case("PUT", "/api/v1/pages/protegee", EDITORS, json={"body": "par l'API", "base_revision": 1}),
+    # Last: logging out ends the session the cases above rely on.
+    Case("POST", "/logout", EVERYONE),
+]
+
+#: Routes that need no case: they only exist for the browser's convenience.
+NOT_COVERED: set[str] = set()
+
+
+def _setup(member, editor) -> None:
+    for title in ("Ouverte", "Protégée", "À supprimer", "Supprimée", "À renommer"):
+        pages.save(None, title=title, body="texte\n", author=member, tags="partage")
+    for title in ("À protéger", "À restaurer", "À cacher"):
+        pages.save(None, title=title, body="texte\n", author=member)
+    for slug in ("ouverte", "a-restaurer", "a-cacher"):
+        pages.save(slug, title=pages.get(slug).title, body="texte\n\nsuite\n", author=member)
+    pages.set_protected(pages.get("protegee"), True, author=editor)
+    pages.delete(pages.get("supprimee"), author=editor)
+
+
+def _client_as(app, role: str, users: dict):
+    client = app.test_client()
+    if role == "anonymous":
+        return client, {}
+    user = users[role]
+    client.post("/login", data={"name": user.name, "password": PASSWORD})
+    token = auth.create_token(user, "matrix")
+    if role == "blocked":
+        auth.set_blocked(user, True, by=users["admin"])
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def _denied(response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(app, role, reader, member, editor, admin) -> None:
+    blocked = auth.create_user("bob", PASSWORD, role="member")
+    _setup(member, editor)
+    users = {"reader": reader, "member": member, "editor": editor, "admin": admin}
+    users["blocked"] = blocked
+    client, api_headers = _client_as(app, role, users)
+    wrong = []
+    for case in CASES:
+        headers = api_headers if case.path.startswith("/api/") else {}
+        body = {"json": case.json} if case.json is not None else {"data": case.data}
+        response = client.open(case.path, method=case.method, headers=headers, **body)
+        allowed = role in case.allowed
+        if response.status_code >= 500 or allowed == _denied(response):
+            wrong.append(f"{case.method} {case.path}: {response.status_code}")
+    assert wrong == []
+
+
+def test_every_route_is_in_the_matrix(app) -> None:
+    covered = {case.path.split("?")[0] for case in CASES}
+    for rule in app.url_map.iter_rules():
+        if rule.rule in NOT_COVERED:
+            continue
+        adapter = app.url_map.bind("localhost")
+        assert any(
+            adapter.test(path, method=method)
+            and adapter.match(path, method=method)[0] == rule.endpoint
+            for path in covered
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        ), f"{rule.rule} ({rule.endpoint}) has no case in the permission matrix"
