@@ -61,10 +61,22 @@ _CLASSES = {
 _CODE_LANGUAGE = re.compile(r"^language-[A-Za-z0-9_+-]{1,30}$")
 
 
+_URL_ATTRIBUTES = {"href", "src"}
+_ALLOWED_SCHEMES = {"http", "https", "mailto"}
+#: Browsers drop tabs and newlines inside URLs and trim controls and spaces around them.
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "class" and tag == "code":
         kept = [part for part in value.split() if _CODE_LANGUAGE.match(part)]
         return " ".join(kept) or None
+    if name in _URL_ATTRIBUTES:
+        # Judge the URL as the browser will read it, not as it is written.
+        scheme = _SCHEME.match(_URL_NOISE.sub("", value))
+        if scheme and scheme.group(1).lower() not in _ALLOWED_SCHEMES:
+            return None
     return value
 
 
@@ -74,7 +86,7 @@ _CLEANER = nh3.Cleaner(
     attributes=_ATTRIBUTES,
     attribute_filter=_filter_attribute,
     allowed_classes=_CLASSES,
-    url_schemes={"http", "https", "mailto"},
+    url_schemes=_ALLOWED_SCHEMES,
     link_rel=None,
     set_tag_attribute_values={"input": {"type": "checkbox", "disabled": "disabled"}},
 )
