@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(token_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(search_group)
 
 
@@ -117,6 +118,22 @@ def demo_command(if_empty: bool) -> None:
         return
     created = demo.load()
     click.echo(f"{created} demo pages loaded.")
+
+
+@click.command("check")
+def check_command() -> None:
+    """Check the stored history: current revisions, numbering, parents and hashes.
+
+    Exits with status 1 and lists the problems when any is found.
+    """
+    from . import integrity
+
+    problems = integrity.check()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        fail(f"{len(problems)} problems found.")
+    click.echo("The history is consistent.")
 
 
 @click.group("search")

@@ -8,8 +8,9 @@ never read the request, so views, the API, the CLI and the importer share them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import licenses, render
@@ -467,6 +469,30 @@ def merge_bodies(base: str, mine: str, theirs: str) -> str | None:
     return "".join(merger.merge_lines())
 
 
+#: A save that lost a race with another writer is tried again this many times in all.
+SAVE_ATTEMPTS = 3
+
+
+def _retry_when_raced(operation: Callable[..., SaveResult]) -> Callable[..., SaveResult]:
+    """Run a save again when a concurrent writer took the revision number it wanted.
+
+    The next attempt sees the other writer's revision, so the edit is merged with it or
+    refused with a conflict, exactly as if the two saves had come one after the other.
+    """
+
+    @functools.wraps(operation)
+    def attempt(*args: Any, **kwargs: Any) -> SaveResult:
+        for _ in range(SAVE_ATTEMPTS - 1):
+            try:
+                return operation(*args, **kwargs)
+            except IntegrityError:
+                db.session.rollback()
+        return operation(*args, **kwargs)
+
+    return attempt
+
+
+@_retry_when_raced
 def save(
     slug: str | None,
     *,
@@ -509,7 +535,8 @@ def save(
             code="license_not_accepted",
         )
     slug = clean_slug(slug) if slug else slugify(title)
-    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    # Locking the row (where the database can) makes concurrent saves of a page queue up.
+    page = db.session.scalar(select(Page).where(Page.slug == slug).with_for_update())
     actor = Author.of(author)
 
     if page is None:
@@ -526,19 +553,33 @@ def save(
             revision_count=0,
         )
         db.session.add(page)
-        _set_tags(page, tag_names)
-        db.session.flush()
-        revision = _append(
-            page,
-            action=Action.CREATE,
-            body=body,
-            author=actor,
-            summary=summary,
-            minor=minor,
-            coauthors=coauthor_names,
-        )
-        if commit_now:
-            commit([revision])
+        try:
+            _set_tags(page, tag_names)
+            db.session.flush()
+            revision = _append(
+                page,
+                action=Action.CREATE,
+                body=body,
+                author=actor,
+                summary=summary,
+                minor=minor,
+                coauthors=coauthor_names,
+            )
+            if commit_now:
+                commit([revision])
+        except IntegrityError:
+            db.session.rollback()
+            theirs = find(slug, include_deleted=True)
+            if theirs is None or theirs.current_revision is None:
+                raise
+            # Someone created the same page meanwhile: theirs must not be overwritten.
+            raise EditConflict(
+                _l("Someone created this page while you were writing it. Compare and save again."),
+                details={
+                    "current_revision": theirs.current_revision.number,
+                    "current_body": theirs.current_revision.body,
+                },
+            ) from None
         return SaveResult(page, revision, created=True)
 
     _require(can_edit(author, page))

@@ -1,0 +1,62 @@
+"""Consistency of the stored history: what a load test, a crash or a restore must leave intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Page, Revision
+from .pages import content_hash
+
+
+def _page_problems() -> Iterator[str]:
+    rows = db.session.execute(
+        select(Page.slug, Page.revision_count, Revision.page_id, Revision.number, Page.id)
+        .outerjoin(Revision, Revision.id == Page.current_revision_id)
+        .execution_options(yield_per=1000)
+    )
+    for slug, count, owner, number, page_id in rows:
+        if owner is None:
+            yield f"{slug}: its current revision does not exist"
+        elif owner != page_id:
+            yield f"{slug}: its current revision belongs to another page"
+        elif number != count:
+            yield f"{slug}: current revision {number} but {count} revisions counted"
+
+
+def _revision_problems() -> Iterator[str]:
+    """Revisions, page by page in order: numbers contiguous, parents chained, hashes right."""
+    rows = db.session.execute(
+        select(
+            Revision.id,
+            Revision.page_id,
+            Revision.number,
+            Revision.parent_id,
+            Revision.body,
+            Revision.sha256,
+            Revision.size,
+        )
+        .order_by(Revision.page_id, Revision.number)
+        .execution_options(yield_per=500)
+    )
+    previous_page, previous_id, expected = None, None, 1
+    for rev_id, page_id, number, parent_id, body, sha256, size in rows:
+        if page_id != previous_page:
+            previous_page, previous_id, expected = page_id, None, 1
+        where = f"page {page_id} revision {number}"
+        if number != expected:
+            yield f"{where}: expected number {expected}"
+        if parent_id != previous_id:
+            yield f"{where}: its parent is not the revision before it"
+        if content_hash(body) != sha256:
+            yield f"{where}: its content does not match its sha256"
+        if len(body.encode("utf-8")) != size:
+            yield f"{where}: its recorded size is wrong"
+        previous_id, expected = rev_id, number + 1
+
+
+def check() -> list[str]:
+    """Every inconsistency found, as sentences; an empty list means the history is sound."""
+    return [*_page_problems(), *_revision_problems()]
