@@ -19,9 +19,10 @@ import merge3
 from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import ColumnElement
 
 from . import licenses, render
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
@@ -469,6 +470,26 @@ def merge_bodies(base: str, mine: str, theirs: str) -> str | None:
     return "".join(merger.merge_lines())
 
 
+def _locked_page(condition: ColumnElement[bool]) -> Page | None:
+    """The page matching ``condition``, read fresh and locked until commit.
+
+    Writers of one page thus queue up instead of racing for the next revision number.
+    """
+    if db.engine.dialect.name == "sqlite":
+        # SQLite has no row locks: taking its write lock first (with a write that changes
+        # nothing) makes the read below see the last committed change.
+        db.session.execute(update(Page).where(condition).values(revision_count=Page.revision_count))
+    return db.session.scalar(
+        select(Page).where(condition).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _lock(page: Page) -> Page:
+    locked = _locked_page(Page.id == page.id)
+    assert locked is not None
+    return locked
+
+
 #: A save that lost a race with another writer is tried again this many times in all.
 SAVE_ATTEMPTS = 3
 
@@ -535,8 +556,7 @@ def save(
             code="license_not_accepted",
         )
     slug = clean_slug(slug) if slug else slugify(title)
-    # Locking the row (where the database can) makes concurrent saves of a page queue up.
-    page = db.session.scalar(select(Page).where(Page.slug == slug).with_for_update())
+    page = _locked_page(Page.slug == slug)
     actor = Author.of(author)
 
     if page is None:
@@ -651,6 +671,7 @@ def rename(
 ) -> Revision:
     """Give ``page`` a new title and address; the old address redirects to it."""
     _require(author is not None and author.has_role(Role.EDITOR))
+    page = _lock(page)
     title = clean_title(new_title)
     slug = clean_slug(new_slug) if new_slug else slugify(title)
     if slug == page.slug and title == page.title:
@@ -681,6 +702,7 @@ def rename(
 def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Hide ``page``; a revision records it and :func:`restore` undoes it."""
     _require(author is not None and author.has_role(Role.EDITOR))
+    page = _lock(page)
     if page.deleted:
         raise ValidationError(_l("This page is already deleted."), code="already_deleted")
     page.deleted = True
@@ -699,6 +721,7 @@ def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
 def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Bring a deleted page back, as a new revision."""
     _require(author is not None and author.has_role(Role.EDITOR))
+    page = _lock(page)
     if not page.deleted:
         raise ValidationError(_l("This page is not deleted."), code="not_deleted")
     if (
@@ -722,6 +745,7 @@ def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
 def revert(page: Page, number: int, *, author: User | None, summary: str = "") -> Revision:
     """Make revision ``number``'s text and metadata current again, as a new revision."""
     _require(can_edit(author, page))
+    page = _lock(page)
     old = get_revision(page, number)
     if old.hidden:
         raise ValidationError(_l("A hidden revision cannot be restored."), code="hidden")

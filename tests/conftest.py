@@ -13,7 +13,16 @@ from flask.testing import FlaskClient
 from commons import create_app
 from commons.extensions import db
 
-TEST_DATABASE_URL = os.environ.get("COMMONS_TEST_DATABASE_URL")
+
+def _private_schema(url: str | None) -> str | None:
+    """Each test process works in its own PostgreSQL schema, so parallel runs never collide."""
+    if not url:
+        return None
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3Dcommons_test_{os.getpid()}"
+
+
+TEST_DATABASE_URL = _private_schema(os.environ.get("COMMONS_TEST_DATABASE_URL"))
 PASSWORD = "correct horse battery"
 
 
@@ -56,7 +65,10 @@ def make_app(tmp_path, **overrides) -> Flask:
     app.test_client_class = IsolatedClient
     with app.app_context():
         if TEST_DATABASE_URL:
-            db.drop_all()
+            schema = f"commons_test_{os.getpid()}"
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
         db.create_all()
     return app
 
