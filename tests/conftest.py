@@ -59,10 +59,12 @@ def _settings(tmp_path, **overrides) -> dict:
     return settings
 
 
-def make_app(tmp_path, **overrides) -> Flask:
-    """A new app on a fresh, empty schema."""
+def make_app(tmp_path, *, fresh: bool = True, **overrides) -> Flask:
+    """A new app on a fresh, empty schema (or, with ``fresh=False``, on the existing one)."""
     app = create_app(_settings(tmp_path, **overrides))
     app.test_client_class = IsolatedClient
+    if not fresh:
+        return app
     with app.app_context():
         if TEST_DATABASE_URL:
             schema = f"commons_test_{os.getpid()}"

@@ -57,7 +57,7 @@ def test_api_session_writes_need_the_csrf_header(csrf_app, member) -> None:
 
 
 def test_failed_logins_are_throttled_per_account_across_processes(app, tmp_path, member) -> None:
-    other_worker = make_app(tmp_path)  # a second app on the same database, like a worker
+    other_worker = make_app(tmp_path, fresh=False)  # a second app on the same database
     first, second = app.test_client(), other_worker.test_client()
     for attempt in range(auth.MAX_FAILURES_PER_ACCOUNT):
         client = first if attempt % 2 else second
