@@ -215,7 +215,6 @@ class Revision(db.Model):
     __table_args__ = (
         UniqueConstraint("page_id", "number", name="uq_revisions_page_number"),
         Index("ix_revisions_created_at", "created_at"),
-        Index("ix_revisions_page_id_number", "page_id", "number"),
     )
 
 
@@ -262,3 +261,59 @@ class LoginAttempt(db.Model):
     username: Mapped[str] = mapped_column(String(80), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Media(db.Model):
+    """A picture or document with its own name, licence and credits; files live on disk."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Normalised file name, also its address: "affiche-atelier.png".
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: "image" or "document".
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    license: Mapped[str] = mapped_column(String(32), default="CC-BY-SA-4.0")
+    #: The work this file comes from: {title, authors, url, license} or None.
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media_versions.id", use_alter=True, name="fk_media_current_version_id")
+    )
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    current_version: Mapped[MediaVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class MediaVersion(db.Model):
+    """One uploaded file of a media; new uploads add versions, old ones stay."""
+
+    __tablename__ = "media_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="RESTRICT"))
+    number: Mapped[int] = mapped_column(Integer)
+    #: sha256 of the file: its address in the content-addressed store.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    license: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    author_name: Mapped[str] = mapped_column(String(200))
+    #: The people or organisations who made the file (photographer, designer...).
+    creators: Mapped[list[str]] = mapped_column(JSON, default=list)
+    origin: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    media: Mapped[Media] = relationship(foreign_keys=[media_id])
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("media_id", "number", name="uq_media_versions_number"),)

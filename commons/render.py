@@ -16,12 +16,13 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 from .slugs import slugify
 
 #: Bump when the output of the pipeline changes, so cached HTML is rendered again.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
 _WIKILINK = re.compile(WIKILINK_RE)
@@ -50,8 +51,9 @@ _ATTRIBUTES = {
     "code": {"class"},
 }
 _CLASSES = {
-    "a": {"wikilink", "footnote-ref", "footnote-backref", "toclink"},
+    "a": {"wikilink", "footnote-ref", "footnote-backref", "toclink", "media-link"},
     "div": {"footnote", "toc"},
+    "figure": {"media"},
     "li": {"task-list-item"},
     "ul": {"task-list"},
     "label": {"task-list-control"},
@@ -100,6 +102,8 @@ class Rendered:
     toc: str
     #: Slugs of the pages this body links to, in order of first appearance.
     links: list[str] = field(default_factory=list)
+    #: Names of the media this body shows.
+    media: list[str] = field(default_factory=list)
 
 
 def sanitize(html: str) -> str:
@@ -112,6 +116,10 @@ class _WikiLinkProcessor(InlineProcessor):
 
     def handleMatch(self, m: re.Match[str], data: str):  # noqa: ANN201, N802 - Markdown API
         target, label = m.group(1).strip(), (m.group(2) or "").strip()
+        if target.lower().startswith(MEDIA_SCHEME):
+            # Drawn by _MediaProcessor like ![label](media:name).
+            image = etree.Element("img", {"src": target, "alt": label})
+            return image, m.start(0), m.end(0)
         slug = slugify(target)
         if not slug:
             return None, None, None
@@ -121,16 +129,73 @@ class _WikiLinkProcessor(InlineProcessor):
         return element, m.start(0), m.end(0)
 
 
+MEDIA_SCHEME = "media:"
+_MEDIA_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]{1,5}$")
+
+
+def media_name(reference: str) -> str:
+    """The normalised media name in ``media:Affiche.PNG`` ("affiche.png"), or ""."""
+    name = reference[len(MEDIA_SCHEME) :].strip() if reference else ""
+    stem, _, extension = name.rpartition(".")
+    normalised = f"{slugify(stem)}.{extension.lower()}"
+    return normalised if _MEDIA_NAME.match(normalised) else ""
+
+
+class _MediaProcessor(Treeprocessor):
+    """``![caption](media:name)`` becomes a figure linking to the media page.
+
+    Alone in its paragraph it is a figure with its caption; inside text, a small link.
+    The credit line is added at view time, since a media's credits can change.
+    """
+
+    def run(self, root: etree.Element) -> None:
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag == "img" and child.get("src", "").lower().startswith(MEDIA_SCHEME):
+                    self._replace(parent, index, child)
+
+    def _replace(self, parent: etree.Element, index: int, image: etree.Element) -> None:
+        name = media_name(image.get("src", ""))
+        if not name:
+            shown = etree.Element("code")
+            shown.text = AtomicString(image.get("src", ""))
+            shown.tail = image.tail
+            parent[index] = shown
+            return
+        caption = image.get("alt", "") or name
+        self.md.media.append(name)
+        link = etree.Element("a", {"href": f"/media/{name}"})
+        etree.SubElement(link, "img", {"src": f"/media/{name}/thumbnail", "alt": caption})
+        link.tail = image.tail
+        alone = parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip()
+        if alone and not (image.tail or "").strip():
+            figure = etree.Element("figure", {"class": "media"})
+            figure.append(link)
+            link.tail = None
+            etree.SubElement(figure, "figcaption").text = caption
+            parent.clear()
+            parent.tag = "figure"
+            parent.attrib.update(figure.attrib)
+            parent.extend(list(figure))
+        else:
+            link.set("class", "media-link")
+            parent[index] = link
+
+
 class _WikiLinkExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
         self.md = md
         md.wikilinks = []
+        md.media = []
         md.registerExtension(self)
         # Above the link pattern (160) so "[[x]]" is not read as a reference link.
         md.inlinePatterns.register(_WikiLinkProcessor(WIKILINK_RE, md), "wikilink", 175)
+        # After inline patterns (20), which turn ![...](...) into <img>.
+        md.treeprocessors.register(_MediaProcessor(md), "media", 15)
 
     def reset(self) -> None:
         self.md.wikilinks = []
+        self.md.media = []
 
 
 def _toc_slug(value: str, separator: str) -> str:
@@ -177,7 +242,12 @@ def render_markdown(body: str) -> Rendered:
     md = _markdown()
     html = sanitize(md.convert(body))
     toc = sanitize(md.toc) if len(_flatten(md.toc_tokens)) >= 2 else ""
-    return Rendered(html=html, toc=toc, links=list(dict.fromkeys(md.wikilinks)))
+    return Rendered(
+        html=html,
+        toc=toc,
+        links=list(dict.fromkeys(md.wikilinks)),
+        media=list(dict.fromkeys(name for name in md.media if name)),
+    )
 
 
 def _flatten(tokens: list[dict]) -> list[dict]:
@@ -193,8 +263,20 @@ def link_targets(body: str) -> list[str]:
     text = _FENCED_CODE.sub("", body)
     text = _INDENTED_CODE.sub("", text)
     text = _CODE_SPAN.sub("", text)
-    slugs = (slugify(m.group(1).strip()) for m in _WIKILINK.finditer(text))
+    targets = (m.group(1).strip() for m in _WIKILINK.finditer(text))
+    slugs = (slugify(t) for t in targets if not t.lower().startswith(MEDIA_SCHEME))
     return list(dict.fromkeys(slug for slug in slugs if slug))
+
+
+_MEDIA_REFERENCE = re.compile(r"\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)")
+
+
+def media_targets(body: str) -> list[str]:
+    """The media a body shows, without rendering it."""
+    text = _INDENTED_CODE.sub("", _FENCED_CODE.sub("", body))
+    text = _CODE_SPAN.sub("", text)
+    names = (media_name(m.group(1) or m.group(2)) for m in _MEDIA_REFERENCE.finditer(text))
+    return list(dict.fromkeys(name for name in names if name))
 
 
 _WIKILINK_ANCHOR = re.compile(r'<a class="wikilink" href="/wiki/([a-z0-9-]+)">')
@@ -212,3 +294,33 @@ def mark_missing_links(html: str, missing: set[str]) -> str:
         return f'<a class="wikilink missing" href="/wiki/{escape(slug)}/edit" rel="nofollow">'
 
     return _WIKILINK_ANCHOR.sub(replace, html)
+
+
+_MEDIA_FIGURE = re.compile(
+    r'<figure class="media"><a href="/media/([a-z0-9.-]+)">(.*?)</figcaption>\s*</figure>',
+    re.DOTALL,
+)
+
+
+_IMAGE = re.compile(r"<img [^>]*>")
+
+
+def decorate_media(html: str, credit_lines: dict[str, str], missing_label: str) -> str:
+    """Add each figure's credit line (HTML, already escaped); mark media that do not exist."""
+
+    def replace(m: re.Match[str]) -> str:
+        name, inner = m.group(1), m.group(2)
+        credit = credit_lines.get(name)
+        if credit is None:
+            inner = _IMAGE.sub(escape(name), inner, count=1)
+            return (
+                f'<figure class="media missing"><a href="/media/upload?name={escape(name)}" '
+                f'rel="nofollow">{inner} <span class="media-credit">{escape(missing_label)}</span>'
+                "</figcaption></figure>"
+            )
+        return (
+            f'<figure class="media"><a href="/media/{name}">{inner}'
+            f' <span class="media-credit">{credit}</span></figcaption></figure>'
+        )
+
+    return _MEDIA_FIGURE.sub(replace, html)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
+from flask_babel import gettext
 from sqlalchemy import select
 
-from . import pages, render
+from . import licenses, media, pages, render
 from .extensions import db
-from .models import RenderedRevision, Revision
+from .models import Media, RenderedRevision, Revision
 
 
 @dataclass(frozen=True)
@@ -45,19 +47,39 @@ def _uncached(revision: Revision, result: render.Rendered) -> RenderedRevision:
     )
 
 
+def _finish(html: str, links: list[str], media_names: list[str]) -> str:
+    """What depends on other pages and files: missing links, media credit lines."""
+    missing = set(links) - pages.existing_slugs(links)
+    html = render.mark_missing_links(html, missing)
+    if media_names:
+        found = media.by_names(set(media_names))
+        credit_lines = {name: media_credit_line(item) for name, item in found.items()}
+        html = render.decorate_media(
+            html, credit_lines, gettext("This file does not exist yet: upload it.")
+        )
+    return html
+
+
+def media_credit_line(item: Media) -> str:
+    """Authors and licence of a media, as escaped HTML for its caption."""
+    license_ = licenses.get(item.license)
+    authors = escape(", ".join(media.creators(item)))
+    return f'{authors} · <a href="{escape(license_.url)}" rel="license">{escape(license_.name)}</a>'
+
+
 def revision_view(revision: Revision) -> View:
     """The revision's HTML with links to missing pages marked, and its table of contents."""
     row = _cached(revision)
-    targets = render.link_targets(revision.body)
-    missing = set(targets) - pages.existing_slugs(targets)
-    return View(html=render.mark_missing_links(row.html, missing), toc=row.toc)
+    html = _finish(
+        row.html, render.link_targets(revision.body), render.media_targets(revision.body)
+    )
+    return View(html=html, toc=row.toc)
 
 
 def preview(body: str) -> View:
     """Render unsaved text with the same pipeline as a page view."""
     result = render.render_markdown(body)
-    missing = set(result.links) - pages.existing_slugs(result.links)
-    return View(html=render.mark_missing_links(result.html, missing), toc=result.toc)
+    return View(html=_finish(result.html, result.links, result.media), toc=result.toc)
 
 
 def cached_ids(revision_ids: list[int]) -> set[int]:

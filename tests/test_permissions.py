@@ -6,12 +6,15 @@ its session and its tokens stop working the moment it is blocked.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
-from commons import auth, pages
+from commons import auth, media, pages
 from tests.conftest import PASSWORD
+from tests.test_media import picture
 
 ROLES = ["anonymous", "reader", "member", "editor", "admin", "blocked"]
 EVERYONE = set(ROLES)
@@ -26,8 +29,13 @@ class Case:
     method: str
     path: str
     allowed: set[str]
-    data: dict = field(default_factory=dict)
+    #: Form data, or a function making it (files can be read only once).
+    data: dict | Callable[[], dict] = field(default_factory=dict)
     json: dict | None = None
+
+
+def _picture() -> dict:
+    return {"file": (io.BytesIO(picture(color="blue")), "nouvelle.png"), "license": "CC0-1.0"}
 
 
 def _edit(title: str) -> dict:
@@ -69,6 +77,13 @@ CASES = [
     Case("POST", "/wiki/supprimee/restore", EDITORS),
     Case("POST", "/wiki/a-proteger/protect", EDITORS, data={"protected": "1"}),
     Case("POST", "/wiki/a-cacher/hide/1", ADMINS, data={"hidden": "1"}),
+    Case("GET", "/media", EVERYONE),
+    Case("GET", "/media/upload", MEMBERS),
+    Case("POST", "/media/upload", MEMBERS, data=_picture),
+    Case("GET", "/media/affiche.png", EVERYONE),
+    Case("POST", "/media/affiche.png", MEMBERS, data=_picture),
+    Case("GET", "/media/affiche.png/file", EVERYONE),
+    Case("GET", "/media/affiche.png/thumbnail", EVERYONE),
     Case("GET", "/api/v1/pages", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/revisions", EVERYONE),
@@ -94,6 +109,7 @@ def _setup(member, editor) -> None:
         pages.save(slug, title=pages.get(slug).title, body="texte\n\nsuite\n", author=member)
     pages.set_protected(pages.get("protegee"), True, author=editor)
     pages.delete(pages.get("supprimee"), author=editor)
+    media.upload(picture(), filename="affiche.png", author=member)
 
 
 def _client_as(app, role: str, users: dict):
@@ -124,7 +140,8 @@ def test_permission_matrix(app, role, reader, member, editor, admin) -> None:
     wrong = []
     for case in CASES:
         headers = api_headers if case.path.startswith("/api/") else {}
-        body = {"json": case.json} if case.json is not None else {"data": case.data}
+        data = case.data() if callable(case.data) else case.data
+        body = {"json": case.json} if case.json is not None else {"data": data}
         response = client.open(case.path, method=case.method, headers=headers, **body)
         allowed = role in case.allowed
         if response.status_code >= 500 or allowed == _denied(response):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2efdf9e8434b
-Revises: 
-Create Date: 2026-11-23 06:50:12.490890
+Revision ID: 8a2f5f45bfb2
+Revises:
+Create Date: 2026-11-23 07:13:59.096199
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import commons.models
 
 
-revision = '2efdf9e8434b'
+revision = '8a2f5f45bfb2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_attempts_address'), ['address'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempts_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempts_username'), ['username'], unique=False)
+
+    op.create_table('media',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('license', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.JSON(), nullable=True),
+    sa.Column('current_version_id', sa.Integer(), nullable=True),
+    sa.Column('version_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', commons.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', commons.models.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
+    with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_media_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('pages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -93,6 +111,31 @@ def upgrade():
     with op.batch_alter_table('links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_links_target_slug'), ['target_slug'], unique=False)
 
+    op.create_table('media_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('media_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=True),
+    sa.Column('height', sa.Integer(), nullable=True),
+    sa.Column('license', sa.String(length=32), nullable=False),
+    sa.Column('summary', sa.String(length=500), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('author_name', sa.String(length=200), nullable=False),
+    sa.Column('creators', sa.JSON(), nullable=False),
+    sa.Column('origin', sa.String(length=500), nullable=True),
+    sa.Column('created_at', commons.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['media_id'], ['media.id'], ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('media_id', 'number', name='uq_media_versions_number')
+    )
+    with op.batch_alter_table('media_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_media_versions_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_media_versions_sha256'), ['sha256'], unique=False)
+
     op.create_table('page_tags',
     sa.Column('page_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
@@ -145,7 +188,6 @@ def upgrade():
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_revisions_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_revisions_created_at', ['created_at'], unique=False)
-        batch_op.create_index('ix_revisions_page_id_number', ['page_id', 'number'], unique=False)
 
     op.create_table('rendered_revisions',
     sa.Column('revision_id', sa.Integer(), nullable=False),
@@ -155,21 +197,27 @@ def upgrade():
     sa.ForeignKeyConstraint(['revision_id'], ['revisions.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('revision_id')
     )
-    # pages and revisions point at each other: the page's pointer is added last.
+    # Pages and media point at their current revision or version, which point back at
+    # them: those pointers are added once both tables exist.
     with op.batch_alter_table('pages', schema=None) as batch_op:
         batch_op.create_foreign_key(
             'fk_pages_current_revision_id', 'revisions', ['current_revision_id'], ['id']
+        )
+    with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            'fk_media_current_version_id', 'media_versions', ['current_version_id'], ['id']
         )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_media_current_version_id', type_='foreignkey')
     with op.batch_alter_table('pages', schema=None) as batch_op:
         batch_op.drop_constraint('fk_pages_current_revision_id', type_='foreignkey')
     op.drop_table('rendered_revisions')
     with op.batch_alter_table('revisions', schema=None) as batch_op:
-        batch_op.drop_index('ix_revisions_page_id_number')
         batch_op.drop_index('ix_revisions_created_at')
         batch_op.drop_index(batch_op.f('ix_revisions_author_id'))
 
@@ -182,6 +230,11 @@ def downgrade():
         batch_op.drop_index('ix_page_tags_tag_id')
 
     op.drop_table('page_tags')
+    with op.batch_alter_table('media_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_versions_sha256'))
+        batch_op.drop_index(batch_op.f('ix_media_versions_author_id'))
+
+    op.drop_table('media_versions')
     with op.batch_alter_table('links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_links_target_slug'))
 
@@ -198,6 +251,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_pages_deleted'))
 
     op.drop_table('pages')
+    with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_updated_at'))
+
+    op.drop_table('media')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_attempts_username'))
         batch_op.drop_index(batch_op.f('ix_login_attempts_created_at'))

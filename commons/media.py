@@ -1,0 +1,375 @@
+"""Media: pictures and documents, checked by content, stored by sha256, credited like pages.
+
+Files live in ``MEDIA_DIR`` under their sha256 (identical uploads are stored once);
+the database keeps names, versions, authors and licences. A file is written before the
+database commits, and removed again if the commit fails, so a failed upload leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, select
+
+from . import licenses
+from .errors import NotFound, TooLarge, ValidationError
+from .extensions import db
+from .models import Media, MediaVersion, Role, User, utcnow
+from .pages import Author, clean_names, clean_source, clean_summary
+from .slugs import slugify
+
+THUMBNAIL_WIDTH = 480
+#: Images larger than this many pixels are refused (decompression bombs).
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_NAME_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class FileType:
+    """What a file is, judged by its content."""
+
+    kind: str  # "image" or "document"
+    content_type: str
+    extension: str
+
+
+IMAGE_TYPES = {
+    "PNG": FileType("image", "image/png", "png"),
+    "JPEG": FileType("image", "image/jpeg", "jpg"),
+    "WEBP": FileType("image", "image/webp", "webp"),
+    "GIF": FileType("image", "image/gif", "gif"),
+}
+PDF = FileType("document", "application/pdf", "pdf")
+ODT = FileType("document", "application/vnd.oasis.opendocument.text", "odt")
+TEXT = FileType("document", "text/plain; charset=utf-8", "txt")
+
+_REFUSED = _l(
+    "This file type is not accepted. Accepted: pictures (PNG, JPEG, WebP, GIF) and documents "
+    "(PDF, ODT, plain text)."
+)
+
+
+def _sniff_image(data: bytes) -> tuple[FileType, int, int] | None:
+    """The image type and size when ``data`` is an image Pillow can read safely."""
+    signatures = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if not (data.startswith(signatures) or is_webp):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise ValidationError(_too_big_image(), code="image_too_large")
+                image.verify()
+                file_type = IMAGE_TYPES.get(image.format or "")
+                size = image.size
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValidationError(_too_big_image(), code="image_too_large") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ValidationError(
+                _l("This picture is damaged or not really a picture."), code="media_invalid"
+            ) from None
+    return (file_type, *size) if file_type else None
+
+
+def _too_big_image() -> Any:
+    return _l(
+        "This picture is too large (at most %(count)s million pixels).",
+        count=MAX_IMAGE_PIXELS // 1_000_000,
+    )
+
+
+def _is_odt(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo("mimetype")
+            if info.file_size > 100:
+                return False
+            return archive.read(info) == ODT.content_type.encode()
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    head = text.lstrip()[:200].lower()
+    return not head.startswith(("<svg", "<?xml", "<!doctype", "<html"))
+
+
+def sniff(data: bytes) -> tuple[FileType, int | None, int | None]:
+    """The file's type, width and height, judged by its content, never by its name."""
+    if not data:
+        raise ValidationError(_l("The file is empty."), code="media_empty")
+    image = _sniff_image(data)
+    if image is not None:
+        return image
+    if data.startswith(b"%PDF-"):
+        return PDF, None, None
+    if _is_odt(data):
+        return ODT, None, None
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower():
+        raise ValidationError(
+            _l("SVG drawings are not accepted: they can carry scripts. Export it as PNG."),
+            code="media_type_refused",
+        )
+    if _is_text(data):
+        return TEXT, None, None
+    raise ValidationError(_REFUSED, code="media_type_refused")
+
+
+def clean_name(name: str, file_type: FileType) -> str:
+    """A safe file name from what the user gave: "Affiche Été.PNG" -> "affiche-ete.png"."""
+    stem = Path(name.replace("\\", "/")).name.rsplit(".", 1)[0] if name else ""
+    stem = slugify(stem)[:MAX_NAME_LENGTH].rstrip("-")
+    if not stem:
+        raise ValidationError(
+            _l("The file name needs at least one letter or digit."), code="media_name_invalid"
+        )
+    return f"{stem}.{file_type.extension}"
+
+
+# --- storage ---------------------------------------------------------------------------
+
+
+def _media_dir() -> Path:
+    configured = current_app.config.get("MEDIA_DIR")
+    return Path(configured or os.path.join(current_app.instance_path, "media"))
+
+
+def file_path(sha256: str) -> Path:
+    """Where the file with this sha256 lives."""
+    return _media_dir() / sha256[:2] / sha256
+
+
+def _write(data: bytes, sha256: str) -> bool:
+    """Store ``data`` under its hash; True when this call created the file."""
+    target = file_path(sha256)
+    if target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def thumbnail_path(version: MediaVersion) -> Path:
+    """A picture's thumbnail (made once, on first use)."""
+    target = _media_dir() / "thumbnails" / f"{version.sha256}-{THUMBNAIL_WIDTH}.webp"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(file_path(version.sha256)) as image:
+        image.seek(0)
+        picture = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+        picture.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".thumb-")
+        with os.fdopen(handle, "wb") as stream:
+            picture.save(stream, "WEBP", quality=82)
+        os.replace(temporary, target)
+    return target
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def find(name: str) -> Media | None:
+    return db.session.scalar(select(Media).where(Media.name == name))
+
+
+def get(name: str) -> Media:
+    """The media called ``name``; NotFound otherwise."""
+    media = find(name)
+    if media is None:
+        raise NotFound(_l("There is no file called “%(name)s”.", name=name[:100]))
+    return media
+
+
+def get_version(media: Media, number: int) -> MediaVersion:
+    version = db.session.scalar(
+        select(MediaVersion).where(MediaVersion.media_id == media.id, MediaVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(_l("Version %(number)s of this file does not exist.", number=number))
+    return version
+
+
+def versions(media: Media) -> list[MediaVersion]:
+    """Every version of a media, newest first."""
+    return list(
+        db.session.scalars(
+            select(MediaVersion)
+            .where(MediaVersion.media_id == media.id)
+            .order_by(MediaVersion.number.desc())
+        )
+    )
+
+
+def by_names(names: set[str]) -> dict[str, Media]:
+    """The media among ``names`` that exist, with their current version, in one query."""
+    if not names:
+        return {}
+    found = db.session.scalars(select(Media).where(Media.name.in_(names)))
+    return {media.name: media for media in found}
+
+
+def list_media(*, offset: int = 0, limit: int = 50) -> tuple[list[Media], int]:
+    """Media, newest change first, with the total count."""
+    total = db.session.scalar(select(func.count(Media.id))) or 0
+    found = db.session.scalars(
+        select(Media).order_by(Media.updated_at.desc()).offset(offset).limit(limit)
+    )
+    return list(found), total
+
+
+def creators(media: Media) -> list[str]:
+    """Who made the file (as declared), else who uploaded its versions."""
+    names: list[str] = []
+    for version in versions(media):
+        for name in version.creators or [version.author_name]:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def can_upload(user: User | None) -> bool:
+    return user is not None and user.has_role(Role.MEMBER)
+
+
+def upload(
+    data: bytes,
+    *,
+    filename: str,
+    author: User | None,
+    title: str = "",
+    description: str = "",
+    license: str | None = None,
+    source: dict[str, Any] | None = None,
+    creators: list[str] | str | None = None,
+    summary: str = "",
+    replace: Media | None = None,
+    origin: str | None = None,
+    external_author: str | None = None,
+) -> MediaVersion:
+    """Store a new file, or a new version of ``replace``; everything is checked first.
+
+    ``external_author`` and ``origin`` record who uploaded an imported file elsewhere.
+    """
+    if external_author is None and not can_upload(author):
+        raise ValidationError(_l("Please log in as a member to upload files."), code="forbidden")
+    limit = current_app.config["MAX_MEDIA_BYTES"]
+    if len(data) > limit:
+        raise TooLarge(
+            _l("The file is too large (at most %(size)s MB).", size=limit // 1_000_000),
+            code="media_too_large",
+        )
+    file_type, width, height = sniff(data)
+    spdx = licenses.normalize(license)
+    declared_source = clean_source(source)
+    creator_names = clean_names(creators)
+    summary = clean_summary(summary)
+    if replace is None:
+        name = clean_name(filename, file_type)
+        if find(name) is not None:
+            raise ValidationError(
+                _l(
+                    "A file called “%(name)s” already exists: open its page to upload a new "
+                    "version, or choose another name.",
+                    name=name,
+                ),
+                code="media_name_taken",
+            )
+        media = Media(
+            name=name,
+            kind=file_type.kind,
+            title=" ".join(title.split())[:200] or name,
+            description=description.strip()[:5000],
+            license=spdx,
+            source=declared_source,
+            version_count=0,
+        )
+        db.session.add(media)
+    else:
+        media = replace
+        if file_type.kind != media.kind or not media.name.endswith(f".{file_type.extension}"):
+            raise ValidationError(
+                _l("A new version must be a file of the same type (%(name)s).", name=media.name),
+                code="media_type_changed",
+            )
+        licenses.check_change(media.license, spdx)
+        media.license = spdx
+        if declared_source is not None:
+            media.source = declared_source
+        if title.strip():
+            media.title = " ".join(title.split())[:200]
+        if description.strip():
+            media.description = description.strip()[:5000]
+    uploader = Author(author, external_author, origin) if external_author else Author.of(author)
+    sha256 = hashlib.sha256(data).hexdigest()
+    created_file = _write(data, sha256)
+    try:
+        media.version_count += 1
+        version = MediaVersion(
+            media=media,
+            number=media.version_count,
+            sha256=sha256,
+            content_type=file_type.content_type,
+            size=len(data),
+            width=width,
+            height=height,
+            license=spdx,
+            summary=summary,
+            author=uploader.user,
+            author_name=uploader.name,
+            creators=creator_names,
+            origin=uploader.origin,
+            created_at=utcnow(),
+        )
+        db.session.add(version)
+        db.session.flush()
+        media.current_version = version
+        media.updated_at = version.created_at
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if created_file and not _still_used(sha256):
+            file_path(sha256).unlink(missing_ok=True)
+        raise
+    return version
+
+
+def _still_used(sha256: str) -> bool:
+    return (
+        db.session.scalar(select(MediaVersion.id).where(MediaVersion.sha256 == sha256)) is not None
+    )
