@@ -86,7 +86,8 @@ def test_reuse_texts_follow_the_readers_language(app, shared_page) -> None:
     attribution = credits.attribution(shared_page, shared_page.current_revision)
     url = "https://commons.example/wiki/financer-les-tiers-lieux?rev=3"
     when = shared_page.current_revision.created_at
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    # Each language in its own application context, as in two separate requests.
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
         english = credits.reuse_texts(attribution, url, when)
     assert english.markdown.startswith(f"[“Financer les tiers-lieux”]({url}) by marie, eddy")
     assert "licensed under [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/)" in (
@@ -94,7 +95,7 @@ def test_reuse_texts_follow_the_readers_language(app, shared_page) -> None:
     )
     assert url in english.text and url in english.citation
     assert '<a href="https://creativecommons.org/licenses/by-sa/4.0/">' in english.html
-    with app.test_request_context(headers={"Accept-Language": "fr"}):
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "fr"}):
         french = credits.reuse_texts(attribution, url, when)
     assert "CC BY-SA 4.0" in french.text
     assert french.text != english.text
