@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses
+from . import licenses, render
 from .extensions import db
 from .models import Page, Revision
 
@@ -121,10 +121,36 @@ def attribution(page: Page, revision: Revision) -> Attribution:
     )
 
 
+def media_credits(page: Page) -> list[dict[str, Any]]:
+    """Credits of the files the page's current text shows: name, title, authors, licence."""
+    from . import media
+
+    revision = page.current_revision
+    names = render.media_targets(revision.body) if revision is not None else []
+    found = media.by_names(set(names))
+    credited = []
+    for name in names:
+        item = found.get(name)
+        if item is None:
+            continue
+        license_ = licenses.get(item.license)
+        credited.append(
+            {
+                "name": item.name,
+                "title": item.title,
+                "authors": media.creators(item),
+                "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
+                "source": item.source,
+            }
+        )
+    return credited
+
+
 def credits_json(page: Page) -> dict[str, Any]:
     """Machine-readable credits of a page, for the API and bundles."""
     license_ = licenses.get(page.license)
     return {
+        "media": media_credits(page),
         "slug": page.slug,
         "title": page.title,
         "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},

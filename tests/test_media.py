@@ -172,3 +172,12 @@ def test_pages_embed_media_with_caption_and_credit(client, member) -> None:
     )
     assert "Studio Graphique" in html and "CC0 1.0" in html
     assert 'href="/media/upload?name=absente.png"' in html
+
+
+def test_page_credits_list_the_media_it_shows(client, member) -> None:
+    media.upload(picture(), filename="plan.png", author=member, creators="Atelier Carto")
+    pages.save(None, title="Carte", body="![Le plan](media:plan.png)\n", author=member)
+    html = client.get("/wiki/carte/credits").get_data(as_text=True)
+    assert "Atelier Carto" in html and "/media/plan.png" in html
+    data = client.get("/api/v1/pages/carte/credits").json
+    assert data["media"][0]["authors"] == ["Atelier Carto"]

@@ -113,6 +113,7 @@ def credits_page(slug: str) -> str:
         attribution=attribution,
         contributors=contributors,
         shares=charts.shares((c.name, c.edits) for c in contributors),
+        media_credits=credits.media_credits(page),
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
     )
