@@ -23,3 +23,15 @@ def test_concurrent_clients_lose_nothing(tmp_path) -> None:
     assert problems == []
     assert report.saves and report.merged
     assert set(report.statuses) <= {200, 409}
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_save_leaves_no_partial_revision(tmp_path) -> None:
+    app = make_app(tmp_path)
+    with app.app_context():
+        db.engine.dispose()
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'commons.db'}"
+    report, problems = load.run(url, clients=8, duration=8, kill_worker_after=3)
+    assert problems == []
+    assert report.interrupted > 0, "the worker was killed while serving requests"
+    assert report.saves
