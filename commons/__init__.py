@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_i18n(app)
     configure_blueprints(app)
     configure_security(app)
+    configure_assets(app)
     configure_search(app)
     configure_cli(app)
     return app
@@ -96,6 +97,12 @@ def configure_security(app: Flask) -> None:
     from . import security
 
     security.init_app(app)
+
+
+def configure_assets(app: Flask) -> None:
+    from . import assets
+
+    assets.init_app(app)
 
 
 def configure_search(app: Flask) -> None:

@@ -1,0 +1,76 @@
+"""What keeps page views cheap: bounded queries, cached HTML, long-lived static files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from commons import pages
+from commons.extensions import db
+
+
+@contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _grow(member, slug: str, revisions: int, links: int) -> None:
+    title = pages.get(slug).title
+    for number in range(revisions):
+        body = f"Version {number}\n\n" + " ".join(f"[[Page {n}]]" for n in range(links)) + "\n"
+        pages.save(slug, title=title, body=body, author=member)
+
+
+def test_page_view_queries_do_not_grow_with_history_or_links(client, member) -> None:
+    pages.save(None, title="Petite", body="[[Page 0]]\n", author=member, tags="a, b")
+    pages.save(None, title="Grande", body="texte\n", author=member, tags="a, b")
+    _grow(member, "grande", revisions=30, links=40)
+    for n in range(0, 40, 2):
+        pages.save(None, title=f"Page {n}", body="[[Grande]]\n", author=member)
+    client.get("/wiki/petite")  # fills the rendered-HTML cache
+    client.get("/wiki/grande")
+    with counted_queries() as small:
+        assert client.get("/wiki/petite").status_code == 200
+    with counted_queries() as large:
+        assert client.get("/wiki/grande").status_code == 200
+    assert len(large) == len(small)
+    assert len(large) <= 15
+
+
+def test_listings_use_a_bounded_number_of_queries(client, member) -> None:
+    for n in range(30):
+        pages.save(None, title=f"Fiche {n}", body="x\n", author=member, tags=f"t{n % 5}, commun")
+    for url in ("/pages", "/recent", "/tag/commun", "/tags", "/"):
+        client.get(url)
+        with counted_queries() as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) <= 12, (url, len(statements))
+
+
+def test_rendered_html_is_cached_per_revision(client, member) -> None:
+    pages.save(None, title="Cache", body="# Titre\n\ntexte\n", author=member)
+    client.get("/wiki/cache")
+    with counted_queries() as statements:
+        client.get("/wiki/cache")
+    assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
+
+
+def test_static_files_are_fingerprinted_and_cached_for_a_year(client) -> None:
+    html = client.get("/licenses").get_data(as_text=True)
+    css = re.search(r'href="(/static/commons\.css\?v=[0-9a-f]{12})"', html)
+    assert css is not None
+    response = client.get(css.group(1))
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "max-age=31536000" not in client.get("/static/commons.css").headers["Cache-Control"]
