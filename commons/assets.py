@@ -12,8 +12,22 @@ from flask import Flask, request
 ONE_YEAR = 365 * 24 * 3600
 
 
+def _build_id(app: Flask) -> str:
+    """A digest of everything a page's look depends on besides the data: templates,
+    static files, translations. Every worker of one deployment computes the same."""
+    digest = hashlib.sha256()
+    root = Path(app.root_path)
+    for folder in ("templates", "static", "translations"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix != ".po":
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def init_app(app: Flask) -> None:
     static = Path(app.static_folder or "")
+    app.extensions["commons_build_id"] = _build_id(app)
 
     @cache
     def fingerprint(filename: str) -> str | None:

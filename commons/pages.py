@@ -147,6 +147,11 @@ def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
     )
 
 
+def last_revision_id() -> int:
+    """The id of the newest revision anywhere: it changes whenever any page changes."""
+    return db.session.scalar(select(func.max(Revision.id))) or 0
+
+
 def count_revisions() -> int:
     return db.session.scalar(select(func.count(Revision.id))) or 0
 

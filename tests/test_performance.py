@@ -74,3 +74,28 @@ def test_static_files_are_fingerprinted_and_cached_for_a_year(client) -> None:
     response = client.get(css.group(1))
     assert "max-age=31536000" in response.headers["Cache-Control"]
     assert "max-age=31536000" not in client.get("/static/commons.css").headers["Cache-Control"]
+
+
+def test_visitors_get_304_until_something_changes(client, member) -> None:
+    pages.save(None, title="Conditionnelle", body="[[Absente]]\n", author=member)
+    first = client.get("/wiki/conditionnelle")
+    assert first.status_code == 200 and first.headers.get("ETag")
+    assert "Set-Cookie" not in first.headers, "a visitor's page view starts no session"
+    etag = first.headers["ETag"]
+    again = client.get("/wiki/conditionnelle", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    english = client.get(
+        "/wiki/conditionnelle", headers={"If-None-Match": etag, "Accept-Language": "en"}
+    )
+    assert english.status_code == 200
+    pages.save(None, title="Absente", body="maintenant présente\n", author=member)
+    changed = client.get("/wiki/conditionnelle", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert 'class="wikilink missing"' not in changed.get_data(as_text=True)
+
+
+def test_logged_in_users_always_get_a_fresh_page(client, auth, member) -> None:
+    pages.save(None, title="Perso", body="x\n", author=member)
+    auth.login(member)
+    response = client.get("/wiki/perso")
+    assert response.headers.get("ETag") is None

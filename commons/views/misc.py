@@ -18,15 +18,20 @@ from flask import (
 
 from .. import licenses, pages
 from ..auth import acting_user
-from ..extensions import db
+from ..extensions import csrf, db
 from ..slugs import slugify
 
 bp = Blueprint("misc", __name__)
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language() -> Any:
-    """Remember the reader's language (on the account when logged in)."""
+    """Remember the reader's language (on the account when logged in).
+
+    Exempt from CSRF on purpose: a forged request could only change a display
+    preference, and pages without any token can be cached for visitors.
+    """
     locale = request.form.get("locale", "")
     if locale in current_app.config["LOCALES"]:
         session["locale"] = locale

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
+from .. import charts, credits, diffs, licenses, media, page_templates, pages, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..models import Kind, Page, Revision, Role
@@ -75,10 +80,15 @@ def view(slug: str) -> Any:
             abort(404)
     assert revision is not None
     user = acting_user()
+    etag = _visitor_etag(page, revision)
+    if etag is not None and etag in request.if_none_match:
+        unchanged = Response(status=304)
+        unchanged.set_etag(etag)
+        return unchanged
     hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
-    return render_template(
+    html = render_template(
         "page.html",
         page=page,
         revision=revision,
@@ -91,6 +101,31 @@ def view(slug: str) -> Any:
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         can_edit=pages.can_edit(user, page),
     )
+    response = make_response(html)
+    if etag is not None:
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _visitor_etag(page: Page, revision: Revision) -> str | None:
+    """A validator for what a visitor sees, computed without rendering anything.
+
+    A visitor's page depends on the revision, on every other page (missing links, what
+    links here) and file (credit lines), on the language and on the deployment.
+    Logged-in users and pending messages get no validator: their page is personal.
+    """
+    if acting_user() is not None or session.get("_flashes"):
+        return None
+    parts = (
+        page.id,
+        revision.id,
+        pages.last_revision_id(),
+        media.last_version_id(),
+        get_locale(),
+        current_app.extensions["commons_build_id"],
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def _permalink(page: Page, revision: Revision) -> str:
