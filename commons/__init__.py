@@ -101,8 +101,10 @@ def configure_security(app: Flask) -> None:
 
 def configure_assets(app: Flask) -> None:
     from . import assets
+    from .page_cache import PageCache
 
     assets.init_app(app)
+    app.extensions["commons_page_cache"] = PageCache(app.config["PAGE_CACHE_BYTES"])
 
 
 def configure_search(app: Flask) -> None:

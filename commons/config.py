@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "SITE_NAME": "commons",
     "SEARCH_SYNONYMS": None,  # path to an extra synonyms file
+    "PAGE_CACHE_BYTES": 32_000_000,  # rendered pages kept per worker for visitors
     "TRUSTED_PROXIES": 0,  # 1 behind one reverse proxy that sets X-Forwarded-*
 }
 

@@ -241,11 +241,6 @@ def by_names(names: set[str]) -> dict[str, Media]:
     return {media.name: media for media in found}
 
 
-def last_version_id() -> int:
-    """The id of the newest uploaded version: it changes whenever any file changes."""
-    return db.session.scalar(select(func.max(MediaVersion.id))) or 0
-
-
 def list_media(*, offset: int = 0, limit: int = 50) -> tuple[list[Media], int]:
     """Media, newest change first, with the total count."""
     total = db.session.scalar(select(func.count(Media.id))) or 0

@@ -27,7 +27,19 @@ from sqlalchemy.sql import ColumnElement
 from . import licenses, render
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
-from .models import Action, Kind, Link, Page, Redirect, Revision, Role, Tag, User, utcnow
+from .models import (
+    Action,
+    Kind,
+    Link,
+    MediaVersion,
+    Page,
+    Redirect,
+    Revision,
+    Role,
+    Tag,
+    User,
+    utcnow,
+)
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
 
 #: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
@@ -147,9 +159,15 @@ def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
     )
 
 
-def last_revision_id() -> int:
-    """The id of the newest revision anywhere: it changes whenever any page changes."""
-    return db.session.scalar(select(func.max(Revision.id))) or 0
+def last_change_marker() -> tuple[int, int]:
+    """Newest revision and newest media version ids, in one query.
+
+    Together they change whenever any page or file is saved, renamed, deleted or
+    restored (all of which add a revision or a version).
+    """
+    newest_media = select(func.max(MediaVersion.id)).scalar_subquery()
+    row = db.session.execute(select(func.max(Revision.id), newest_media)).one()
+    return row[0] or 0, row[1] or 0
 
 
 def count_revisions() -> int:

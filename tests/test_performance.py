@@ -99,3 +99,20 @@ def test_logged_in_users_always_get_a_fresh_page(client, auth, member) -> None:
     auth.login(member)
     response = client.get("/wiki/perso")
     assert response.headers.get("ETag") is None
+
+
+def test_hiding_a_revision_reaches_visitors_at_once(client, member, admin) -> None:
+    page = pages.save(None, title="Secret", body="06 11 22 33 44\n", author=member).page
+    pages.save(page.slug, title="Secret", body="rien\n", author=member)
+    assert "06 11 22 33 44" in client.get("/wiki/secret?rev=1").get_data(as_text=True)
+    pages.set_revision_hidden(pages.get_revision(page, 1), True, author=admin)
+    assert "06 11 22 33 44" not in client.get("/wiki/secret?rev=1").get_data(as_text=True)
+
+
+def test_visitors_page_cache_is_bounded() -> None:
+    from commons.page_cache import PageCache
+
+    cache = PageCache(max_bytes=100)
+    for n in range(10):
+        cache.put(f"k{n}", "x" * 30)
+    assert len(cache) == 3 and cache.get("k9") and cache.get("k0") is None

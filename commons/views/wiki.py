@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import charts, credits, diffs, licenses, media, page_templates, pages, rendered
+from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..models import Kind, Page, Revision, Role
@@ -81,10 +81,14 @@ def view(slug: str) -> Any:
     assert revision is not None
     user = acting_user()
     etag = _visitor_etag(page, revision)
-    if etag is not None and etag in request.if_none_match:
-        unchanged = Response(status=304)
-        unchanged.set_etag(etag)
-        return unchanged
+    if etag is not None:
+        if etag in request.if_none_match:
+            unchanged = Response(status=304)
+            unchanged.set_etag(etag)
+            return unchanged
+        cached = current_app.extensions["commons_page_cache"].get(etag)
+        if cached is not None:
+            return _visitor_response(cached, etag)
     hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
@@ -101,10 +105,16 @@ def view(slug: str) -> Any:
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         can_edit=pages.can_edit(user, page),
     )
+    if etag is None:
+        return html
+    current_app.extensions["commons_page_cache"].put(etag, html)
+    return _visitor_response(html, etag)
+
+
+def _visitor_response(html: str, etag: str) -> Response:
     response = make_response(html)
-    if etag is not None:
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
@@ -120,8 +130,9 @@ def _visitor_etag(page: Page, revision: Revision) -> str | None:
     parts = (
         page.id,
         revision.id,
-        pages.last_revision_id(),
-        media.last_version_id(),
+        revision.hidden,  # hiding adds no revision
+        page.protected,
+        pages.last_change_marker(),
         get_locale(),
         current_app.extensions["commons_build_id"],
     )
