@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
 
 from . import licenses, render
@@ -98,7 +98,9 @@ def find(slug: str, *, include_deleted: bool = False) -> Page | None:
 
 def resolve(slug: str) -> tuple[Page | None, bool]:
     """The page at ``slug`` or the page a rename moved it to; and whether it was redirected."""
-    page = db.session.scalar(select(Page).where(Page.slug == slug))
+    page = db.session.scalar(
+        select(Page).where(Page.slug == slug).options(joinedload(Page.current_revision))
+    )
     if page is not None:
         return page, False
     target = db.session.scalar(
