@@ -223,16 +223,20 @@ def kind_counts() -> dict[str, int]:
     return counts
 
 
-def tag_counts() -> list[tuple[str, int]]:
-    """Tags used by live pages with their page counts, by name."""
-    rows = db.session.execute(
-        select(Tag.name, func.count(Page.id))
-        .join(Page.tags)
-        .where(Page.deleted.is_(False))
-        .group_by(Tag.name)
-        .order_by(Tag.name)
+def tag_counts(*, most_used: int | None = None) -> list[tuple[str, int]]:
+    """Tags used by live pages with their page counts, by name.
+
+    With ``most_used``, only that many of the most used tags (still listed by name).
+    """
+    count = func.count(Page.id)
+    query = (
+        select(Tag.name, count).join(Page.tags).where(Page.deleted.is_(False)).group_by(Tag.name)
     )
-    return [(name, count) for name, count in rows.all()]
+    if most_used is not None:
+        top = query.order_by(count.desc(), Tag.name).limit(most_used).subquery()
+        query = select(top.c.name, top.c[1])
+        return sorted(((name, n) for name, n in db.session.execute(query).all()))
+    return [(name, n) for name, n in db.session.execute(query.order_by(Tag.name)).all()]
 
 
 # --- validation ----------------------------------------------------------------

@@ -29,6 +29,9 @@ from ..slugs import slugify
 
 bp = Blueprint("wiki", __name__)
 
+#: The home page's tag cloud shows the most used tags; /tags lists them all.
+HOME_TAGS = 30
+
 
 def page_number() -> int:
     """The ``page`` query argument, at least 1."""
@@ -64,7 +67,7 @@ def home() -> str:
         "home.html",
         recent=pages.recent_changes(limit=10),
         kinds=pages.kind_counts(),
-        tags=pages.tag_counts(),
+        tags=pages.tag_counts(most_used=HOME_TAGS),
     )
 
 
