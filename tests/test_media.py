@@ -181,3 +181,38 @@ def test_page_credits_list_the_media_it_shows(client, member) -> None:
     assert "Atelier Carto" in html and "/media/plan.png" in html
     data = client.get("/api/v1/pages/carte/credits").json
     assert data["media"][0]["authors"] == ["Atelier Carto"]
+
+
+def test_media_api_upload_and_metadata(client, member) -> None:
+    from commons import auth
+
+    token = auth.create_token(member, "api")
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post(
+        "/api/v1/media",
+        data={
+            "file": (io.BytesIO(picture()), "Affiche API.png"),
+            "authors": "Studio Coop\nMarie",
+            "license": "CC-BY-4.0",
+            "source": "https://example.org/affiche",
+            "description": "L'affiche du forum",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["name"] == "affiche-api.png"
+    assert response.json["url"].endswith("/media/affiche-api.png")
+    meta = client.get("/api/v1/media/affiche-api.png").json
+    assert meta["authors"] == ["Studio Coop", "Marie"]
+    assert meta["license"]["spdx"] == "CC-BY-4.0"
+    assert meta["source"]["url"] == "https://example.org/affiche"
+    assert meta["versions"][0]["content_type"] == "image/png"
+    refused = client.post(
+        "/api/v1/media",
+        data={"file": (io.BytesIO(b"MZ\x90\x00"), "x.png")},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert refused.json["error"]["code"] == "media_type_refused"
+    assert client.post("/api/v1/media", data={}).status_code == 401
+    assert client.get("/api/v1/media/absent.png").status_code == 404

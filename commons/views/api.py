@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -9,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
 
-from .. import credits, pages, rendered
+from .. import credits, licenses, media, pages, rendered
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import EditConflict, NotFound, ValidationError
 from ..extensions import csrf
-from ..models import Page, Revision, Role
+from ..models import Media, Page, Revision, Role
 from . import json_error
 from .wiki import page_number
 
@@ -269,3 +270,82 @@ def me() -> Any:
             "max_body_bytes": current_app.config["MAX_BODY_BYTES"],
         }
     )
+
+
+def _declared_source(raw: str) -> dict[str, Any] | None:
+    """The ``source`` form field: a JSON object, an address, or the title of a work."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise ValidationError(
+                _l("The source must be a JSON object, an address or a title."),
+                code="source_invalid",
+            ) from None
+        if isinstance(parsed, dict):
+            return parsed
+    if raw.startswith(("http://", "https://")):
+        return {"url": raw}
+    return {"title": raw}
+
+
+def _media_json(item: Media) -> dict[str, Any]:
+    license_ = licenses.get(item.license)
+    return {
+        "name": item.name,
+        "title": item.title,
+        "kind": item.kind,
+        "description": item.description,
+        "authors": media.creators(item),
+        "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
+        "source": item.source,
+        "url": url_for("media.show", name=item.name, _external=True),
+        "file_url": url_for("media.file", name=item.name, _external=True),
+        "versions": [
+            {
+                "number": version.number,
+                "sha256": version.sha256,
+                "content_type": version.content_type,
+                "size": version.size,
+                "width": version.width,
+                "height": version.height,
+                "uploaded_by": version.author_name,
+                "summary": version.summary,
+                "created_at": version.created_at.isoformat(),
+            }
+            for version in media.versions(item)
+        ],
+    }
+
+
+@bp.post("/media")
+def upload_media() -> Any:
+    user = acting_user()
+    if user is None:
+        return json_error(401, "unauthorized", _l("Please log in to continue."))
+    if not media.can_upload(user):
+        return json_error(403, "forbidden", _l("You do not have the rights to do this."))
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError(_l("Choose a file to upload."), code="media_missing_file")
+    data = upload.stream.read(current_app.config["MAX_MEDIA_BYTES"] + 1)
+    version = media.upload(
+        data,
+        filename=request.form.get("name") or upload.filename or "",
+        author=user,
+        title=request.form.get("title", ""),
+        description=request.form.get("description", ""),
+        license=request.form.get("license") or None,
+        source=_declared_source(request.form.get("source", "")),
+        creators=request.form.get("authors", ""),
+        summary=request.form.get("summary", ""),
+    )
+    return jsonify(_media_json(version.media)), 201
+
+
+@bp.get("/media/<name>")
+def get_media(name: str) -> Response:
+    return jsonify(_media_json(media.get(name)))
