@@ -77,13 +77,7 @@ def create_user(
             _l("The password needs at least %(count)s characters.", count=MIN_PASSWORD),
             code="password_too_short",
         )
-    try:
-        role = Role(role)
-    except ValueError:
-        raise ValidationError(
-            _l("Unknown role “%(role)s”: choose reader, member, editor or admin.", role=role),
-            code="role_invalid",
-        ) from None
+    role = _role(role)
     if find_user(name) is not None:
         raise ValidationError(
             _l("The name “%(name)s” is already taken.", name=name), code="name_taken"
@@ -104,17 +98,51 @@ def find_user(name: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.name) == name.lower()))
 
 
-def set_role(user: User, role: Role | str) -> None:
-    user.role = Role(role).value
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationError(
+            _l("Unknown role “%(role)s”: choose reader, member, editor or admin.", role=value),
+            code="role_invalid",
+        ) from None
+
+
+def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
+    """Give ``user`` a role; ``by`` (an admin, not changing their own role) when from the web.
+
+    The CLI, run by whoever holds the server, passes no ``by``.
+    """
+    new_role = _role(role)
+    if by is not None:
+        if not by.has_role(Role.ADMIN):
+            raise Forbidden(_l("Only administrators can change roles."))
+        if by.id == user.id:
+            raise ValidationError(
+                _l("You cannot change your own role: ask another administrator."),
+                code="own_role",
+            )
+    user.role = new_role.value
     db.session.commit()
 
 
 def set_blocked(user: User, blocked: bool, *, by: User) -> None:
-    """Block or unblock a user; admins only."""
+    """Block or unblock a user; admins only, and never themselves."""
     if not by.has_role(Role.ADMIN):
         raise Forbidden(_l("Only administrators can block users."))
+    if by.id == user.id:
+        raise ValidationError(_l("You cannot block yourself."), code="own_block")
     user.blocked = blocked
     db.session.commit()
+
+
+def list_users(*, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
+    """Accounts by name, with the total count."""
+    total = db.session.scalar(select(func.count(User.id))) or 0
+    users = db.session.scalars(
+        select(User).order_by(func.lower(User.name)).offset(offset).limit(limit)
+    )
+    return list(users), total
 
 
 def authenticate(name: str, password: str, address: str) -> User:

@@ -10,9 +10,9 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, auth, bundles, feeds, media, misc, search, wiki
+    from . import admin, api, auth, bundles, feeds, media, misc, search, wiki
 
-    for module in (wiki, auth, feeds, api, search, bundles, media, misc):
+    for module in (wiki, auth, feeds, api, search, bundles, media, admin, misc):
         app.register_blueprint(module.bp)
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,51 @@
+"""Administration: accounts, their roles, and blocking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import auth
+from ..auth import acting_user, role_required
+from ..extensions import db
+from ..models import Role, User
+from .wiki import Pagination, page_number
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@role_required(Role.ADMIN)
+def users() -> str:
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    found, total = auth.list_users(offset=(number - 1) * per_page, limit=per_page)
+    return render_template(
+        "admin_users.html",
+        users=found,
+        roles=[role.value for role in Role],
+        pagination=Pagination(number, per_page, total),
+    )
+
+
+@bp.post("/users/<int:user_id>")
+@role_required(Role.ADMIN)
+def change_user(user_id: int) -> Any:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    admin = acting_user()
+    assert admin is not None
+    action = request.form.get("action")
+    if action == "role":
+        auth.set_role(user, request.form.get("role", ""), by=admin)
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=user.role), "success")
+    elif action in ("block", "unblock"):
+        auth.set_blocked(user, action == "block", by=admin)
+        message = _("%(name)s is blocked.") if user.blocked else _("%(name)s is no longer blocked.")
+        flash(message % {"name": user.name}, "success")
+    else:
+        abort(400)
+    return redirect(url_for("admin.users", page=request.args.get("page")))
