@@ -39,6 +39,41 @@ DEMO_PAGES = [
         "synthese-de-l-atelier-financer-les-tiers-lieux",
         [],
     ),
+    (
+        "Grille d'auto-évaluation de la gouvernance partagée",
+        "tool",
+        ["gouvernance", "coopération", "scic", "évaluation"],
+        "grille-d-auto-evaluation-de-la-gouvernance-partagee",
+        ["Réseau de la coopération"],
+    ),
+    (
+        "Tableur de suivi d'une monnaie locale",
+        "tool",
+        ["monnaie locale", "finances", "tableur"],
+        "tableur-de-suivi-d-une-monnaie-locale",
+        [],
+    ),
+    (
+        "Cantine associative dans un tiers-lieu rural",
+        "experiment",
+        ["alimentation", "tiers-lieux", "ruralité", "circuits courts"],
+        "cantine-associative-dans-un-tiers-lieu-rural",
+        [],
+    ),
+    (
+        "Système d'échange local entre deux villages",
+        "experiment",
+        ["monnaie locale", "ruralité", "coopération"],
+        "systeme-d-echange-local-entre-deux-villages",
+        [],
+    ),
+    (
+        "Synthèse de l'atelier : coopérer entre SCIC et collectivités",
+        "synthesis",
+        ["scic", "collectivités", "gouvernance", "coopération"],
+        "synthese-de-l-atelier-cooperer-entre-scic-et-collectivites",
+        [],
+    ),
 ]
 
 
