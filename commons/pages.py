@@ -19,7 +19,7 @@ import merge3
 from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
@@ -161,15 +161,31 @@ def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
     )
 
 
-def last_change_marker() -> tuple[int, int]:
-    """Newest revision and newest media version ids, in one query.
+_VISITOR_STAMP = (
+    select(
+        Page.id,
+        Page.current_revision_id,
+        Page.protected,
+        Revision.hidden,
+        select(func.max(Revision.id)).scalar_subquery(),
+        select(func.max(MediaVersion.id)).scalar_subquery(),
+    )
+    .join(Revision, Revision.id == Page.current_revision_id)
+    .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
+)
 
-    Together they change whenever any page or file is saved, renamed, deleted or
-    restored (all of which add a revision or a version).
+
+def visitor_stamp(slug: str) -> tuple[Any, ...] | None:
+    """What a visitor's view of the live page at ``slug`` depends on, in one cheap query.
+
+    The page, its current revision and whether that revision is hidden or the page
+    protected (which add no revision), and the newest revision and media version
+    anywhere, which change whenever any page or file is saved, renamed, deleted or
+    restored. None for a missing or deleted page.
     """
-    newest_media = select(func.max(MediaVersion.id)).scalar_subquery()
-    row = db.session.execute(select(func.max(Revision.id), newest_media)).one()
-    return row[0] or 0, row[1] or 0
+    # A prepared Core statement on the session's connection: this runs on every visit.
+    row = db.session.connection().execute(_VISITOR_STAMP, {"slug": slug}).first()
+    return None if row is None else tuple(row)
 
 
 def count_revisions() -> int:

@@ -116,3 +116,10 @@ def test_visitors_page_cache_is_bounded() -> None:
     for n in range(10):
         cache.put(f"k{n}", "x" * 30)
     assert len(cache) == 3 and cache.get("k9") and cache.get("k0") is None
+
+
+def test_hiding_the_current_revision_reaches_cached_visitors(client, member, admin) -> None:
+    page = pages.save(None, title="Courant", body="07 99 88 77 66\n", author=member).page
+    assert "07 99 88 77 66" in client.get("/wiki/courant").get_data(as_text=True)
+    pages.set_revision_hidden(page.current_revision, True, author=admin)
+    assert "07 99 88 77 66" not in client.get("/wiki/courant").get_data(as_text=True)

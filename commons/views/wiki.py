@@ -73,17 +73,8 @@ def home() -> str:
 
 @bp.get("/wiki/<slug>")
 def view(slug: str) -> Any:
-    page = _load(slug)
-    revision = page.current_revision
     number = request.args.get("rev", type=int)
-    if number is not None:
-        try:
-            revision = pages.get_revision(page, number)
-        except NotFound:
-            abort(404)
-    assert revision is not None
-    user = acting_user()
-    etag = _visitor_etag(page, revision)
+    etag = _visitor_etag(slug) if number is None else None
     if etag is not None:
         if etag in request.if_none_match:
             unchanged = Response(status=304)
@@ -92,6 +83,15 @@ def view(slug: str) -> Any:
         cached = current_app.extensions["commons_page_cache"].get(etag)
         if cached is not None:
             return _visitor_response(cached, etag)
+    page = _load(slug)
+    revision = page.current_revision
+    if number is not None:
+        try:
+            revision = pages.get_revision(page, number)
+        except NotFound:
+            abort(404)
+    assert revision is not None
+    user = acting_user()
     hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
@@ -121,24 +121,20 @@ def _visitor_response(html: str, etag: str) -> Response:
     return response
 
 
-def _visitor_etag(page: Page, revision: Revision) -> str | None:
-    """A validator for what a visitor sees, computed without rendering anything.
+def _visitor_etag(slug: str) -> str | None:
+    """A validator for what a visitor sees of a page's current revision, from one query.
 
     A visitor's page depends on the revision, on every other page (missing links, what
     links here) and file (credit lines), on the language and on the deployment.
-    Logged-in users and pending messages get no validator: their page is personal.
+    Logged-in users and pending messages get no validator: their page is personal;
+    nor do redirects and deleted pages, which take the full path.
     """
     if acting_user() is not None or session.get("_flashes"):
         return None
-    parts = (
-        page.id,
-        revision.id,
-        revision.hidden,  # hiding adds no revision
-        page.protected,
-        pages.last_change_marker(),
-        get_locale(),
-        current_app.extensions["commons_build_id"],
-    )
+    stamp = pages.visitor_stamp(slug)
+    if stamp is None:
+        return None
+    parts = (stamp, get_locale(), current_app.extensions["commons_build_id"])
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
