@@ -7,12 +7,16 @@ Examples::
     commons user create alice --role admin
     commons token create alice
     commons search reindex
+    commons export pages.zip --tag animation --history
+    commons import pages.zip --on-conflict rename
     commons run
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 import click
 from flask import Flask
@@ -45,6 +49,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(check_command)
     app.cli.add_command(search_group)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
 
 
 @click.group("user")
@@ -157,6 +163,103 @@ def search_reindex() -> None:
 
         count = search.reindex(progress=progress)
     click.echo(f"{count} pages indexed.")
+
+
+def _progress_bar(label: str) -> Any:
+    """A click progress bar and a ``progress(done, total)`` callback that moves it."""
+    bar = click.progressbar(length=1, label=label)
+
+    def progress(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return bar, progress
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--slug", default=None, help="Export this page.")
+@click.option("--tag", default=None, help="Export the pages with this tag.")
+@click.option(
+    "--kind",
+    default=None,
+    type=click.Choice(["tool", "experiment", "synthesis", "page"]),
+    help="Export the pages of this kind.",
+)
+@click.option("--query", default=None, help="Export the results of this search.")
+@click.option("--all", "everything", is_flag=True, help="Export every page.")
+@click.option("--history", is_flag=True, help="Include every revision's text.")
+@click.option(
+    "--base-url",
+    envvar="COMMONS_BASE_URL",
+    default=None,
+    help="This commons' public address, for links and attribution (or COMMONS_BASE_URL).",
+)
+def export_command(
+    out: str,
+    slug: str | None,
+    tag: str | None,
+    kind: str | None,
+    query: str | None,
+    everything: bool,
+    history: bool,
+    base_url: str | None,
+) -> None:
+    """Write a bundle of pages to OUT (a .zip). Example: commons export all.zip --all --history"""
+    from . import bundles
+
+    selection = bundles.Selection(
+        slug=slug, tag=tag, kind=kind, query=query, everything=everything, history=history
+    )
+    # Written next to OUT and moved into place at the end: a failed export leaves no
+    # half-written bundle behind.
+    partial = f"{out}.partial"
+    bar, progress = _progress_bar("Exporting")
+    try:
+        with bar, open(partial, "wb") as handle:
+            result = bundles.export_bundle(handle, selection, base_url=base_url, progress=progress)
+        os.replace(partial, out)
+    except CommonsError as error:
+        fail(error.message)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    click.echo(f"{result.pages} pages ({result.revisions} revisions) exported to {out}.")
+
+
+@click.command("import")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--on-conflict",
+    default="skip",
+    show_default=True,
+    type=click.Choice(["skip", "rename", "merge"]),
+    help="What to do when a page already exists at the same address.",
+)
+def import_command(bundle: str, on_conflict: str) -> None:
+    """Import a bundle; nothing changes when anything in it is wrong.
+
+    Example: commons import pages.zip --on-conflict rename
+    """
+    from . import bundles
+
+    bar, progress = _progress_bar("Checking and importing")
+    try:
+        with bar, open(bundle, "rb") as handle:
+            report = bundles.import_bundle(handle, on_conflict=on_conflict, progress=progress)
+    except CommonsError as error:
+        fail(error.message)
+    for item in report.created:
+        renamed = f" (from {item.original_slug})" if item.original_slug else ""
+        click.echo(f"created  {item.slug}{renamed}: {item.revisions} revisions")
+    for item in report.merged:
+        click.echo(f"merged   {item.slug}")
+    for item in report.skipped:
+        click.echo(f"skipped  {item.slug} ({item.reason})")
+    click.echo(
+        f"{len(report.created)} created, {len(report.merged)} merged, "
+        f"{len(report.skipped)} skipped."
+    )
 
 
 __all__ = ["main", "db"]

@@ -14,6 +14,7 @@ import pytest
 
 from commons import auth, media, pages
 from tests.conftest import PASSWORD
+from tests.test_bundles import bundle_of, minimal_manifest
 from tests.test_media import picture
 
 ROLES = ["anonymous", "reader", "member", "editor", "admin", "blocked"]
@@ -36,6 +37,10 @@ class Case:
 
 def _picture() -> dict:
     return {"file": (io.BytesIO(picture(color="blue")), "nouvelle.png"), "license": "CC0-1.0"}
+
+
+def _bundle(field: str) -> Callable[[], dict]:
+    return lambda: {field: (io.BytesIO(bundle_of(minimal_manifest())), "bundle.zip")}
 
 
 def _edit(title: str) -> dict:
@@ -84,6 +89,16 @@ CASES = [
     Case("POST", "/media/affiche.png", MEMBERS, data=_picture),
     Case("GET", "/media/affiche.png/file", EVERYONE),
     Case("GET", "/media/affiche.png/thumbnail", EVERYONE),
+    Case("GET", "/admin/users", ADMINS),
+    Case("POST", "/admin/users/1", ADMINS, data={"action": "role", "role": "editor"}),
+    Case("POST", "/api/v1/media", MEMBERS, data=_picture),
+    Case("GET", "/api/v1/media/affiche.png", EVERYONE),
+    Case("GET", "/export", EVERYONE),
+    Case("POST", "/export", EVERYONE, data={"scope": "page", "slug": "ouverte"}),
+    Case("GET", "/import", EDITORS),
+    Case("POST", "/import", EDITORS, data=_bundle("bundle")),
+    Case("POST", "/api/v1/export", EVERYONE, json={"slug": "ouverte"}),
+    Case("POST", "/api/v1/import", EDITORS, data=_bundle("file")),
     Case("GET", "/api/v1/pages", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/revisions", EVERYONE),

@@ -1,7 +1,126 @@
-"""Bundle export and import: HTML forms and API endpoints (rules live in commons.bundles)."""
+"""Bundles: the export and import forms and their API endpoints; rules live in commons.bundles."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from .. import bundles, pages
+from ..auth import acting_user, role_required
+from ..errors import CommonsError, ValidationError
+from ..extensions import csrf
+from ..models import Kind, Role
+from . import json_error
+from .api import _csrf_for_session_writes as refuse_session_write_without_csrf
 
 bp = Blueprint("bundles", __name__)
+
+#: Which export choice a query argument stands for.
+SCOPE_FIELDS = (
+    ("page", "slug"),
+    ("query", "q"),
+    ("query", "query"),
+    ("tag", "tag"),
+    ("kind", "kind"),
+)
+
+
+def _send(selection: bundles.Selection) -> Response:
+    bundle, result = bundles.export_to_temporary_file(selection, base_url=request.url_root)
+    return send_file(
+        bundle,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=result.file_name,
+        max_age=0,
+    )
+
+
+def _export_form(fields: dict[str, Any], error: object = None, status: int = 200) -> Any:
+    return render_template(
+        "export.html",
+        fields=fields,
+        error=error,
+        kinds=[kind.value for kind in Kind],
+        tags=pages.tag_counts(),
+    ), status
+
+
+@bp.route("/export", methods=["GET", "POST"])
+def export() -> Any:
+    """Choose pages (one page, a tag, a kind, a search, everything) and download their bundle."""
+    if request.method == "GET":
+        # Links from a page, a tag, a kind or a search arrive with that choice made.
+        fields = request.args.to_dict()
+        given = [scope for scope, key in SCOPE_FIELDS if fields.get(key)]
+        fields.setdefault("scope", given[0] if given else "all")
+        return _export_form(fields)
+    try:
+        return _send(bundles.Selection.from_mapping(request.form))
+    except CommonsError as error:
+        return _export_form(request.form.to_dict(), error.message, error.status)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required(Role.EDITOR)
+def import_() -> Any:
+    """Upload a bundle, choose what happens to existing pages, and see the report."""
+    if request.method == "GET":
+        return render_template("import.html", on_conflict="skip")
+    on_conflict = request.form.get("on_conflict", "skip")
+    upload = request.files.get("bundle")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError(_l("Choose a bundle (.zip file) to import."), code="no_file")
+        report = bundles.import_bundle(
+            upload.stream, on_conflict=on_conflict, importer=acting_user()
+        )
+    except CommonsError as error:
+        return render_template(
+            "import.html", on_conflict=on_conflict, error=error.message
+        ), error.status
+    return render_template("import.html", on_conflict=on_conflict, report=report)
+
+
+@bp.post("/api/v1/export")
+@csrf.exempt  # a read: a bearer client has no CSRF token, and a forged request learns nothing
+def api_export() -> Response:
+    """The bundle of the JSON body's selection (``slug``, ``tag``, ``kind``, ``query``...)."""
+    data = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(data, dict):
+        raise ValidationError(_l("The request body must be a JSON object."), code="invalid_json")
+    return _send(bundles.Selection.from_mapping(data))
+
+
+@bp.post("/api/v1/import")
+@csrf.exempt  # checked below as the rest of the API does: bearer tokens need no CSRF token
+def api_import() -> Any:
+    """Import a zip sent as the body or as the ``file`` field; ``on_conflict`` says what to do
+    with existing pages. Returns the report."""
+    user = acting_user()
+    if user is None:
+        return json_error(401, "unauthorized", _l("Please log in to continue."))
+    if not bundles.can_import(user):
+        return json_error(
+            403, "forbidden", _l("Only editors and administrators can import bundles.")
+        )
+    refused = refuse_session_write_without_csrf()
+    if refused is not None:
+        return refused
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError(
+                _l("Send the bundle as the request body or as the “file” field of a form."),
+                code="no_file",
+            )
+        on_conflict = request.form.get("on_conflict") or request.args.get("on_conflict")
+        report = bundles.import_bundle(upload.stream, on_conflict=on_conflict, importer=user)
+    else:
+        with bundles.spool(request.stream) as body:
+            report = bundles.import_bundle(
+                body, on_conflict=request.args.get("on_conflict"), importer=user
+            )
+    return jsonify(report.to_json())

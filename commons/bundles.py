@@ -1,0 +1,1661 @@
+"""Bundles: export pages with their attribution as one zip, and import such a zip.
+
+A bundle (format ``commons-bundle``, version 1, described in ``docs/bundle-format.md``)
+holds every selected page as Markdown and as standalone HTML, an ``index.html``, the
+credits in ``CREDITS.md`` and in ``manifest.json``, the licence texts and, optionally,
+every revision's text.
+
+Export streams: pages are read in batches and revisions row by row, and each file goes
+into the zip as soon as it is made, so memory does not grow with the bodies exported.
+
+Import never trusts the zip. It first checks everything — the archive, every member's
+name and size (while decompressing, so a zip bomb stops at the limit), the manifest,
+every page's fields and licence, every body's sha256 — and only then writes, in one
+transaction that is rolled back as a whole when anything fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from importlib import metadata
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
+
+from flask import current_app, render_template
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from . import credits, licenses, pages, rendered
+from . import search as search_service
+from .errors import CommonsError, Forbidden, NotFound, TooLarge, ValidationError
+from .extensions import db
+from .models import Action, Page, Redirect, Revision, Role, Tag, User, utcnow
+from .slugs import MAX_SLUG_LENGTH, slugify
+
+FORMAT = "commons-bundle"
+VERSION = 1
+MANIFEST = "manifest.json"
+CONFLICT_CHOICES = ("skip", "rename", "merge")
+
+#: Defaults for limits that may be missing from older configurations.
+DEFAULT_MAX_PAGES = 20_000
+DEFAULT_MAX_MEMBERS = 200_000
+#: Bytes of central directory allowed per member: its fixed header, a long name, extras.
+CENTRAL_ENTRY_BYTES = 512
+
+#: Bytes read from a zip member or an upload at a time.
+CHUNK = 64 * 1024
+#: Pages loaded per query while exporting.
+EXPORT_BATCH = 100
+#: Revision rows fetched at a time while exporting a page's history.
+REVISION_BATCH = 50
+#: An upload stays in memory up to this size, then goes to a temporary file.
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+Progress = Callable[[int, int], None]
+
+
+# --- what to export ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which pages go into a bundle, and whether with their full history.
+
+    Rules, in order: a ``slug`` exports that page; a ``query`` exports the search
+    results (narrowed by ``kind`` and ``tag``); ``kind`` and/or ``tag`` export the
+    pages that have them; ``everything`` exports every live page.
+    """
+
+    slug: str | None = None
+    tag: str | None = None
+    kind: str | None = None
+    query: str | None = None
+    everything: bool = False
+    history: bool = False
+
+    #: The choices of the export form's "scope" field, each keeping one criterion.
+    SCOPES = ("page", "tag", "kind", "query", "all")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Selection:
+        """Read a selection from a form or a JSON object.
+
+        Keys: ``slug``, ``tag``, ``kind``, ``query`` (or ``q``), ``all``, ``history``;
+        an optional ``scope`` (page, tag, kind, query, all) keeps only that criterion,
+        so a form can hold every field and send the one chosen.
+        """
+        selection = cls(
+            slug=_option(data, "slug"),
+            tag=_option(data, "tag"),
+            kind=_option(data, "kind"),
+            query=_option(data, "query") or _option(data, "q"),
+            everything=_flag(data.get("all")),
+            history=_flag(data.get("history")),
+        )
+        scope = _option(data, "scope")
+        if scope is None:
+            return selection
+        if scope not in cls.SCOPES:
+            raise ValidationError(
+                _l("Unknown choice “%(scope)s” of pages to export.", scope=scope[:40]),
+                code="selection_invalid",
+            )
+        return cls(
+            slug=selection.slug if scope == "page" else None,
+            tag=selection.tag if scope == "tag" else None,
+            kind=selection.kind if scope == "kind" else None,
+            query=selection.query if scope == "query" else None,
+            everything=scope == "all",
+            history=selection.history,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The selection as recorded in the manifest."""
+        return {
+            "slug": self.slug,
+            "tag": self.tag,
+            "kind": self.kind,
+            "query": self.query,
+            "all": self.everything,
+            "history": self.history,
+        }
+
+    def file_name(self) -> str:
+        """A download name saying what the bundle holds: ``commons-tag-cafe-2024-05-01.zip``."""
+        if self.slug:
+            label = slugify(self.slug)
+        elif self.query:
+            label = "search-" + slugify(self.query)[:40].rstrip("-")
+        elif self.kind or self.tag:
+            label = "-".join(slugify(part) for part in (self.kind, self.tag) if part)
+        else:
+            label = "all"
+        return f"commons-{label or 'pages'}-{utcnow():%Y-%m-%d}.zip"
+
+
+def _option(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(_l("“%(field)s” must be text.", field=key), code="selection_invalid")
+    return value.strip() or None
+
+
+def _flag(value: Any) -> bool:
+    """Form checkboxes send "on", JSON sends true; both mean yes."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "on", "true", "yes"}
+    return value is True or value == 1
+
+
+def selected_pages(selection: Selection) -> list[tuple[int, str]]:
+    """Ids and slugs of the live pages ``selection`` names, by title (search: by relevance).
+
+    Raises :class:`NotFound` when nothing matches and :class:`ValidationError` when
+    nothing was chosen.
+    """
+    live = select(Page.id, Page.slug).where(Page.deleted.is_(False))
+    if selection.slug:
+        page, _redirected = pages.resolve(selection.slug)
+        if page is None or page.deleted:
+            raise NotFound(_l("There is no page at “%(slug)s”.", slug=selection.slug[:80]))
+        return [(page.id, page.slug)]
+    kind = pages.clean_kind(selection.kind) if selection.kind else None
+    tags = pages.clean_tags([selection.tag]) if selection.tag else []
+    if selection.query:
+        found = _search_slugs(selection.query, kind, tags[0] if tags else None)
+        ids: dict[str, int] = {}
+        for start in range(0, len(found), 500):
+            batch = live.where(Page.slug.in_(found[start : start + 500]))
+            ids.update({slug: page_id for page_id, slug in db.session.execute(batch)})
+        # In the order of the search results, most relevant first.
+        chosen = [(ids[slug], slug) for slug in found if slug in ids]
+    elif kind or tags:
+        query = live
+        if kind:
+            query = query.where(Page.kind == kind)
+        if tags:
+            query = query.join(Page.tags).where(Tag.name == tags[0])
+        chosen = [(row[0], row[1]) for row in db.session.execute(query.order_by(Page.title))]
+    elif selection.everything:
+        chosen = [(row[0], row[1]) for row in db.session.execute(live.order_by(Page.title))]
+    else:
+        raise ValidationError(
+            _l("Choose what to export: a page, a tag, a kind, a search or everything."),
+            code="selection_empty",
+        )
+    if not chosen:
+        raise NotFound(_l("No page matches this choice: there is nothing to export."))
+    return chosen
+
+
+def _search_slugs(query: str, kind: str | None, tag: str | None) -> list[str]:
+    """Every page the search finds, following its pagination."""
+    slugs: list[str] = []
+    number = 1
+    while True:
+        results = search_service.search(query, kind=kind, tag=tag, page=number, per_page=100)
+        slugs.extend(hit.slug for hit in results.hits)
+        if not results.hits or len(slugs) >= results.total:
+            return list(dict.fromkeys(slugs))
+        number += 1
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    pages: int
+    revisions: int
+    file_name: str
+
+
+def _iso(value: datetime) -> str:
+    """ISO-8601 in UTC with a ``Z``, keeping microseconds so dates round-trip exactly."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _generator() -> str:
+    try:
+        return f"commons {metadata.version('commons')}"
+    except metadata.PackageNotFoundError:
+        return "commons"
+
+
+def _page_url(base: str | None, slug: str, revision: int | None = None) -> str | None:
+    if base is None:
+        return None
+    return f"{base}wiki/{slug}" + (f"?rev={revision}" if revision else "")
+
+
+_ROOT_LINK = re.compile(r'(<a\b[^>]*?)\s*\bhref="(/(?!/)[^"]*)"')
+_WIKI_PATH = re.compile(r"^/wiki/([a-z0-9-]+)$")
+_IMAGE = re.compile(r"<img\b[^>]*>")
+_ALT = re.compile(r'\balt="([^"]*)"')
+_SRC = re.compile(r'\bsrc="(https?://[^"]*)"')
+
+
+def bundle_html(html: str, in_bundle: set[str], base: str | None) -> str:
+    """Make rendered page HTML work offline, inside the bundle's ``pages/`` folder.
+
+    Links to pages in the bundle point to their file; other links to this commons
+    become absolute (or plain text when its address is unknown); images are not
+    fetched from anywhere: each becomes its description, linked when it is external.
+    """
+
+    def link(match: re.Match[str]) -> str:
+        start, path = match.group(1), match.group(2)
+        wiki = _WIKI_PATH.match(path)
+        if wiki and wiki.group(1) in in_bundle:
+            return f'{start} href="{wiki.group(1)}.html"'
+        if base is None:
+            return start
+        return f'{start} href="{escape(base)}{path[1:]}"'
+
+    def image(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        alt = _ALT.search(tag)
+        label = (alt.group(1) if alt else "") or gettext("image")
+        source = _SRC.search(tag)
+        if source:
+            return f'<a class="image" href="{source.group(1)}">[{label}]</a>'
+        return f'<span class="image">[{label}]</span>'
+
+    return _IMAGE.sub(image, _ROOT_LINK.sub(link, html))
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=utcnow().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _write(archive: zipfile.ZipFile, name: str, data: str | bytes) -> None:
+    archive.writestr(_member(name), data)
+
+
+def _write_spooled(
+    archive: zipfile.ZipFile, name: str, head: str, spooled: IO[str], tail: str
+) -> None:
+    """Write ``head``, the text gathered in ``spooled``, then ``tail``, a chunk at a time."""
+    spooled.seek(0)
+    with archive.open(_member(name), "w") as handle:
+        handle.write(head.encode("utf-8"))
+        while chunk := spooled.read(CHUNK):
+            handle.write(chunk.encode("utf-8"))
+        handle.write(tail.encode("utf-8"))
+
+
+@dataclass
+class _Listed:
+    """What the index needs to remember about an exported page."""
+
+    slug: str
+    title: str
+    kind: str
+    tags: list[str]
+
+
+def export_bundle(
+    out: IO[bytes],
+    selection: Selection,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the bundle of ``selection`` to the binary file ``out`` (seekable).
+
+    ``base_url`` is this commons' address (``https://example.org/``): it makes page
+    links and attributions absolute; without it they are left out.
+    """
+    chosen = selected_pages(selection)
+    base = (base_url.rstrip("/") + "/") if base_url else None
+    in_bundle = {slug for _id, slug in chosen}
+    listed: list[_Listed] = []
+    used_licenses: set[str] = set()
+    revision_count = 0
+    # The manifest's page entries and the credits wait in temporary files, not in memory,
+    # until the end, when everything they need to follow is known.
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8") as entries,
+        SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8") as credits_md,
+    ):
+        for start in range(0, len(chosen), EXPORT_BATCH):
+            ids = [page_id for page_id, _slug in chosen[start : start + EXPORT_BATCH]]
+            batch = db.session.scalars(
+                select(Page)
+                .where(Page.id.in_(ids))
+                .options(selectinload(Page.tags), selectinload(Page.current_revision))
+                .order_by(Page.title)
+            ).all()
+            for page in batch:
+                entry, page_credits = _export_page(
+                    archive, page, selection.history, in_bundle, base
+                )
+                entries.write((",\n" if listed else "") + json.dumps(entry, ensure_ascii=False))
+                credits_md.write(page_credits + "\n")
+                listed.append(_Listed(page.slug, page.title, page.kind, page.tag_names))
+                used_licenses.update(rev["license"] for rev in entry["revisions"])
+                revision_count += len(entry["revisions"])
+                if progress:
+                    progress(len(listed), len(chosen))
+        license_files = {}
+        for spdx in sorted(used_licenses):
+            license_files[spdx] = f"licenses/{spdx}.txt"
+            _write(archive, license_files[spdx], licenses.legal_text(spdx))
+        created_at = utcnow()
+        _write_spooled(
+            archive, "CREDITS.md", _credits_header(len(listed), base, created_at), credits_md, ""
+        )
+        _write(archive, "index.html", _index_html(listed, base, created_at, license_files))
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "generator": _generator(),
+            "created_at": _iso(created_at),
+            "source": base,
+            "selection": selection.describe(),
+            "history": selection.history,
+            "files": {"index": "index.html", "credits": "CREDITS.md"},
+            "licenses": license_files,
+            "pages": [],
+        }
+        head, tail = json.dumps(manifest, ensure_ascii=False, indent=1).rsplit("[]", 1)
+        _write_spooled(archive, MANIFEST, head + "[\n", entries, "\n]" + tail)
+    return ExportResult(len(listed), revision_count, selection.file_name())
+
+
+def export_to_temporary_file(
+    selection: Selection, *, base_url: str | None = None
+) -> tuple[IO[bytes], ExportResult]:
+    """The bundle in a temporary file (in memory while small), rewound, ready to send."""
+    out: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    try:
+        result = export_bundle(out, selection, base_url=base_url)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out, result
+
+
+def _export_page(
+    archive: zipfile.ZipFile,
+    page: Page,
+    history: bool,
+    in_bundle: set[str],
+    base: str | None,
+) -> tuple[dict[str, Any], str]:
+    """Write a page's files; return its manifest entry and its section of CREDITS.md."""
+    current = page.current_revision
+    assert current is not None
+    # Rendering may store the HTML in the cache and commit, so it comes before anything
+    # else reads the database for this page (a commit would break a streaming query).
+    view = None if current.hidden else rendered.revision_view(current)
+    attribution = credits.attribution(page, current)
+    contributors = credits.contributors(page)
+    slug = page.slug
+    files = {
+        "html": f"pages/{slug}.html",
+        "markdown": None if current.hidden else f"pages/{slug}.md",
+    }
+    revisions = list(_export_revisions(archive, page.id, slug, current.number, history))
+    if files["markdown"]:
+        _write(archive, files["markdown"], current.body)
+    permalink = _page_url(base, slug, current.number)
+    license_ = licenses.get(page.license)
+    _write(
+        archive,
+        files["html"],
+        render_template(
+            "bundle/page.html",
+            page=page,
+            revision=current,
+            body=bundle_html(view.html, in_bundle, base) if view else None,
+            toc=view.toc if view else "",
+            attribution=attribution,
+            contributors=contributors,
+            permalink=permalink,
+            license=license_,
+            license_file=f"../licenses/{license_.spdx}.txt",
+            reuse=credits.reuse_texts(attribution, permalink or f"{slug}.html", current.created_at),
+        ),
+    )
+    entry = {
+        "slug": slug,
+        "title": page.title,
+        "kind": page.kind,
+        "tags": page.tag_names,
+        "license": page.license,
+        "source": page.source,
+        "attribution_parties": list(page.attribution_parties or []),
+        "url": _page_url(base, slug),
+        "created_at": _iso(page.created_at),
+        "updated_at": _iso(page.updated_at),
+        "revision": current.number,
+        "files": files,
+        "contributors": [_contributor_json(person) for person in contributors],
+        "revisions": revisions,
+    }
+    return entry, _page_credits_md(page, contributors, base)
+
+
+def _contributor_json(person: credits.Contributor) -> dict[str, Any]:
+    """A contributor as the credits API gives it."""
+    return {
+        "name": person.name,
+        "edits": person.edits,
+        "first": _iso(person.first),
+        "last": _iso(person.last),
+        "origin": person.origin,
+        "role": person.role,
+        "account": person.user_id is not None,
+    }
+
+
+def _export_revisions(
+    archive: zipfile.ZipFile, page_id: int, slug: str, current: int, history: bool
+) -> Iterator[dict[str, Any]]:
+    """Each revision's metadata, oldest first; with ``history``, its text goes in the zip.
+
+    Hidden revisions keep their place, author and date, but neither their text nor
+    its hash or size, which could betray it.
+    """
+    columns = [
+        Revision.id,
+        Revision.number,
+        Revision.parent_id,
+        Revision.action,
+        Revision.title,
+        Revision.kind,
+        Revision.tags,
+        Revision.license,
+        Revision.author_id,
+        Revision.author_name,
+        Revision.origin,
+        Revision.coauthors,
+        Revision.created_at,
+        Revision.summary,
+        Revision.minor,
+        Revision.hidden,
+        Revision.sha256,
+        Revision.size,
+    ]
+    if history:
+        columns.append(Revision.body)
+    rows = db.session.execute(
+        select(*columns)
+        .where(Revision.page_id == page_id)
+        .order_by(Revision.number)
+        .execution_options(yield_per=REVISION_BATCH)
+    )
+    numbers: dict[int, int] = {}
+    for row in rows:
+        numbers[row.id] = row.number
+        entry: dict[str, Any] = {
+            "number": row.number,
+            "parent": numbers.get(row.parent_id) if row.parent_id else None,
+            "action": row.action,
+            "title": row.title,
+            "kind": row.kind,
+            "tags": list(row.tags or []),
+            "license": row.license,
+            "author": row.author_name,
+            "author_kind": "account" if row.author_id is not None else "external",
+            "origin": row.origin,
+            "coauthors": list(row.coauthors or []),
+            "date": _iso(row.created_at),
+            "summary": row.summary,
+            "minor": row.minor,
+            "hidden": row.hidden,
+        }
+        if not row.hidden:
+            entry["sha256"] = row.sha256
+            entry["size"] = row.size
+            if row.number == current:
+                entry["path"] = f"pages/{slug}.md"
+            elif history:
+                entry["path"] = f"revisions/{slug}/{row.number}.md"
+                _write(archive, entry["path"], row.body)
+        yield entry
+
+
+def _md(text: str) -> str:
+    """Escape what Markdown would read as markup, so names and titles stay text."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def _page_credits_md(page: Page, contributors: list[credits.Contributor], base: str | None) -> str:
+    license_ = licenses.get(page.license)
+    lines = [f"## {_md(page.title)}", ""]
+    url = _page_url(base, page.slug)
+    lines.append(
+        "- "
+        + gettext("File: %(file)s", file=f"pages/{page.slug}.html")
+        + (" · " + gettext("Original: %(url)s", url=url) if url else "")
+    )
+    lines.append(
+        "- " + gettext("Licence: %(licence)s", licence=f"{license_.name} ({license_.url})")
+    )
+    for person in contributors:
+        dates = format_date(person.first, "medium")
+        if person.last.date() != person.first.date():
+            dates += " – " + format_date(person.last, "medium")
+        if person.role == "coauthor":
+            text = gettext("%(name)s, co-author", name=_md(person.name))
+        else:
+            text = ngettext(
+                "%(name)s, %(num)s edit",
+                "%(name)s, %(num)s edits",
+                person.edits,
+                name=_md(person.name),
+            )
+        if person.origin:
+            text += " — " + gettext("imported from %(origin)s", origin=person.origin)
+        lines.append(f"- {text} ({dates})")
+    if page.attribution_parties:
+        parties = ", ".join(_md(party) for party in page.attribution_parties)
+        lines.append("- " + gettext("Also credited: %(parties)s", parties=parties))
+    if page.source:
+        source = page.source
+        work = _md(source.get("title") or source.get("url") or "")
+        authors = ", ".join(_md(name) for name in source.get("authors") or [])
+        text = (
+            gettext("Adapted from %(work)s by %(authors)s", work=work, authors=authors)
+            if authors
+            else gettext("Adapted from %(work)s", work=work)
+        )
+        details = [part for part in (source.get("url"), source.get("license")) if part]
+        lines.append("- " + text + (f" ({', '.join(details)})" if details else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _credits_header(count: int, base: str | None, created_at: datetime) -> str:
+    intro = ngettext(
+        "This bundle holds %(num)s page, exported on %(date)s.",
+        "This bundle holds %(num)s pages, exported on %(date)s.",
+        count,
+        date=format_date(created_at, "long"),
+    )
+    if base:
+        intro += " " + gettext("They come from %(url)s.", url=base)
+    header = [
+        "# " + gettext("Credits"),
+        "",
+        intro,
+        "",
+        gettext(
+            "Each page is published under the licence named below; the licence texts are "
+            "in the licenses folder. When you reuse a page, credit its authors, link to its "
+            "source, name its licence and say whether you changed it."
+        ),
+        "",
+        "",
+    ]
+    return "\n".join(header)
+
+
+def _index_html(
+    listed: list[_Listed], base: str | None, created_at: datetime, license_files: dict[str, str]
+) -> str:
+    by_kind: dict[str, list[_Listed]] = {}
+    by_tag: dict[str, list[_Listed]] = {}
+    for item in listed:
+        by_kind.setdefault(item.kind, []).append(item)
+        for tag in item.tags:
+            by_tag.setdefault(tag, []).append(item)
+    kinds = [kind for kind in ("tool", "experiment", "synthesis", "page") if kind in by_kind]
+    kinds += sorted(set(by_kind) - set(kinds))
+    return render_template(
+        "bundle/index.html",
+        pages=listed,
+        kinds=[(kind, by_kind[kind]) for kind in kinds],
+        tags=sorted(by_tag.items()),
+        source=base,
+        created_at=created_at,
+        licenses=[(licenses.get(spdx), path) for spdx, path in license_files.items()],
+        version=VERSION,
+    )
+
+
+# --- reading a bundle ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a bundle may hold (from the ``MAX_BUNDLE_*`` settings)."""
+
+    bundle_bytes: int
+    member_bytes: int
+    total_bytes: int
+    pages: int
+    members: int
+
+    @classmethod
+    def from_config(cls) -> Limits:
+        config = current_app.config
+        return cls(
+            bundle_bytes=config["MAX_BUNDLE_BYTES"],
+            member_bytes=config["MAX_BUNDLE_MEMBER_BYTES"],
+            total_bytes=config["MAX_BUNDLE_TOTAL_BYTES"],
+            pages=config.get("MAX_BUNDLE_PAGES", DEFAULT_MAX_PAGES),
+            members=config.get("MAX_BUNDLE_MEMBERS", DEFAULT_MAX_MEMBERS),
+        )
+
+
+def _damaged(name: str) -> ValidationError:
+    return ValidationError(
+        _l("The file “%(file)s” in the bundle is damaged and cannot be read.", file=name[:200]),
+        code="bundle_damaged",
+    )
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_member_name(name: str) -> bool:
+    """True for names that could point outside the bundle: absolute, ``..``, odd characters."""
+    if not name or "\x00" in name or "\\" in name:
+        return True
+    if name.startswith("/") or _DRIVE.match(name):
+        return True
+    return ".." in name.split("/")
+
+
+_END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_END = b"PK\x06\x06"
+
+
+def _central_directory(stream: IO[bytes], size: int) -> tuple[int, int] | None:
+    """(number of members, size of the central directory) as the zip declares them.
+
+    Read before :mod:`zipfile` loads the directory, which it keeps whole in memory, so a
+    zip declaring millions of members is refused without loading them.
+    """
+    tail_size = min(size, 65_535 + 22)
+    stream.seek(size - tail_size)
+    tail = stream.read(tail_size)
+    at = tail.rfind(_END_OF_CENTRAL_DIRECTORY)
+    if at < 0 or len(tail) - at < 22:
+        return None
+    members = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
+        stream.seek(int.from_bytes(tail[at - 12 : at - 4], "little"))
+        record = stream.read(56)
+        if record[:4] == _ZIP64_END and len(record) == 56:
+            members = int.from_bytes(record[32:40], "little")
+            directory = int.from_bytes(record[40:48], "little")
+    return members, directory
+
+
+class _Archive:
+    """A zip opened for reading within the limits; members are read only through it."""
+
+    def __init__(self, stream: IO[bytes], limits: Limits) -> None:
+        self.limits = limits
+        self.spent = 0
+        try:
+            stream.seek(0, 2)
+            size = stream.tell()
+        except (OSError, ValueError) as error:
+            raise ValidationError(
+                _l("The bundle cannot be read."), code="bundle_invalid"
+            ) from error
+        if size > limits.bundle_bytes:
+            raise TooLarge(
+                _l(
+                    "The bundle is too large (%(size)s bytes, at most %(limit)s).",
+                    size=size,
+                    limit=limits.bundle_bytes,
+                ),
+                code="bundle_too_large",
+            )
+        declared = _central_directory(stream, size)
+        if declared is not None and (
+            declared[0] > limits.members or declared[1] > limits.members * CENTRAL_ENTRY_BYTES
+        ):
+            raise TooLarge(
+                _l("The bundle holds too many files (at most %(limit)s).", limit=limits.members),
+                code="bundle_too_many_files",
+            )
+        try:
+            stream.seek(0)
+            self.zip = zipfile.ZipFile(stream)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+            raise ValidationError(
+                _l("This file is not a bundle: it is not a zip archive, or a damaged one."),
+                code="bundle_not_zip",
+            ) from error
+        try:
+            self.members = self._check_members()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _check_members(self) -> dict[str, zipfile.ZipInfo]:
+        infos = self.zip.infolist()
+        if len(infos) > self.limits.members:
+            raise TooLarge(
+                _l(
+                    "The bundle holds too many files (at most %(limit)s).",
+                    limit=self.limits.members,
+                ),
+                code="bundle_too_many_files",
+            )
+        members: dict[str, zipfile.ZipInfo] = {}
+        declared_total = 0
+        for info in infos:
+            name = info.orig_filename
+            if unsafe_member_name(name):
+                raise ValidationError(
+                    _l(
+                        "The bundle contains a file with a forbidden path, “%(file)s”: paths "
+                        "must be relative and must not contain “..”.",
+                        file=name[:200],
+                    ),
+                    code="bundle_unsafe_path",
+                )
+            if name in members:
+                raise ValidationError(
+                    _l("The file “%(file)s” appears twice in the bundle.", file=name[:200]),
+                    code="bundle_duplicate_file",
+                )
+            if info.flag_bits & 0x1:
+                raise ValidationError(
+                    _l("The file “%(file)s” in the bundle is encrypted.", file=name[:200]),
+                    code="bundle_encrypted",
+                )
+            self._check_member_size(name, info.file_size)
+            declared_total += info.file_size
+            members[name] = info
+        self._check_total(declared_total)
+        return members
+
+    def _check_member_size(self, name: str, size: int) -> None:
+        if size > self.limits.member_bytes:
+            raise TooLarge(
+                _l(
+                    "The file “%(file)s” in the bundle is too large once uncompressed "
+                    "(at most %(limit)s bytes).",
+                    file=name[:200],
+                    limit=self.limits.member_bytes,
+                ),
+                code="bundle_member_too_large",
+            )
+
+    def _check_total(self, size: int) -> None:
+        if size > self.limits.total_bytes:
+            raise TooLarge(
+                _l(
+                    "The bundle is too large once uncompressed (at most %(limit)s bytes).",
+                    limit=self.limits.total_bytes,
+                ),
+                code="bundle_total_too_large",
+            )
+
+    def read(self, name: str, *, counted: bool = True) -> bytes:
+        """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
+
+        The sizes a zip declares can lie, so the limits are enforced on what actually comes
+        out. ``counted`` adds the bytes to the bundle's total (the first reading does).
+        """
+        info = self.members.get(name)
+        if info is None:
+            raise ValidationError(
+                _l(
+                    "manifest.json names the file “%(file)s”, which is not in the bundle.",
+                    file=name[:200],
+                ),
+                code="bundle_missing_file",
+            )
+        data = bytearray()
+        try:
+            with self.zip.open(info) as handle:
+                while chunk := handle.read(CHUNK):
+                    data += chunk
+                    self._check_member_size(name, len(data))
+                    if counted:
+                        self.spent += len(chunk)
+                        self._check_total(self.spent)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                OSError) as error:  # fmt: skip
+            raise _damaged(name) from error
+        return bytes(data)
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+@dataclass(frozen=True)
+class BundleRevision:
+    """One revision as a bundle describes it, checked."""
+
+    number: int
+    action: str
+    title: str
+    kind: str
+    tags: list[str]
+    license: str
+    author: str
+    origin: str | None
+    coauthors: list[str]
+    created_at: datetime
+    summary: str
+    minor: bool
+    hidden: bool
+    sha256: str | None
+    size: int | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class BundlePage:
+    """One page as a bundle describes it, checked."""
+
+    slug: str
+    title: str
+    kind: str
+    tags: list[str]
+    license: str
+    source: dict[str, Any] | None
+    attribution_parties: list[str]
+    url: str | None
+    revisions: list[BundleRevision]
+
+    @property
+    def current(self) -> BundleRevision:
+        return self.revisions[-1]
+
+    @property
+    def full_history(self) -> bool:
+        """Whether every revision's text is in the bundle (hidden ones have none to give)."""
+        return all(rev.path or rev.hidden for rev in self.revisions)
+
+    def other_contributors(self) -> list[str]:
+        """Everyone credited on the page but the current revision's author."""
+        names = []
+        for rev in self.revisions:
+            names.extend([rev.author, *rev.coauthors])
+        return [name for name in dict.fromkeys(names) if name != self.current.author]
+
+
+@dataclass
+class Bundle:
+    """A bundle whose manifest and files have all been checked."""
+
+    source: str | None
+    created_at: datetime | None
+    generator: str
+    pages: list[BundlePage]
+    archive: _Archive = field(repr=False)
+
+    def body(self, revision: BundleRevision) -> str:
+        """The text of a (non-hidden) revision, checked again against its sha256."""
+        assert revision.path is not None
+        return _checked_body(self.archive, revision, counted=False)
+
+
+@contextmanager
+def open_bundle(
+    stream: IO[bytes], *, progress: Progress | None = None, limits: Limits | None = None
+) -> Iterator[Bundle]:
+    """Open and check a bundle completely; raises ValidationError or TooLarge naming the problem.
+
+    Checks the archive, every member's path and size, the manifest, every page and revision,
+    each licence, and every text's size and sha256. Writes nothing.
+    """
+    archive = _Archive(stream, limits or Limits.from_config())
+    try:
+        yield _read_manifest(archive, progress)
+    finally:
+        archive.close()
+
+
+def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
+    if MANIFEST not in archive.members:
+        raise ValidationError(
+            _l("The bundle has no manifest.json: it is not a commons bundle."),
+            code="manifest_missing",
+        )
+    raw = archive.read(MANIFEST)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            _l("manifest.json is not UTF-8 text."), code="manifest_invalid"
+        ) from error
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            _l(
+                "manifest.json is not valid JSON (line %(line)s, column %(column)s).",
+                line=error.lineno,
+                column=error.colno,
+            ),
+            code="manifest_invalid",
+        ) from error
+    except RecursionError as error:
+        raise ValidationError(
+            _l("manifest.json is nested too deeply."), code="manifest_invalid"
+        ) from error
+    if not isinstance(data, dict):
+        raise ValidationError(_l("manifest.json must hold a JSON object."), code="manifest_invalid")
+    if data.get("format") != FORMAT:
+        raise ValidationError(
+            _l(
+                "Unknown bundle format “%(format)s”: this commons reads “commons-bundle”.",
+                format=str(data.get("format"))[:80],
+            ),
+            code="bundle_format",
+        )
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise ValidationError(
+            _l(
+                "This bundle is in version %(version)s of the format; this commons reads "
+                "version %(supported)s.",
+                version=str(version)[:20],
+                supported=VERSION,
+            ),
+            code="bundle_version",
+        )
+    with _located(MANIFEST):
+        source = _url(data, "source")
+        created_at = _date(data, "created_at") if data.get("created_at") is not None else None
+        generator = _text(data, "generator", required=False)[:200]
+        entries = data.get("pages")
+        if not isinstance(entries, list) or not entries:
+            raise ValidationError(
+                _l("“%(field)s” must be a list that is not empty.", field="pages"),
+                code="manifest_invalid",
+            )
+    limit = archive.limits.pages
+    if len(entries) > limit:
+        raise TooLarge(
+            _l(
+                "The bundle holds %(count)s pages; at most %(limit)s can be imported at once.",
+                count=len(entries),
+                limit=limit,
+            ),
+            code="bundle_too_many_pages",
+        )
+    checked: list[BundlePage] = []
+    seen: set[str] = set()
+    verified: dict[str, str] = {}
+    for index, entry in enumerate(entries, start=1):
+        slug = entry.get("slug") if isinstance(entry, dict) else None
+        where = _l("manifest.json, page %(index)s (“%(slug)s”)", index=index, slug=str(slug)[:80])
+        with _located(where):
+            page = _check_page(entry)
+            if page.slug in seen:
+                raise ValidationError(
+                    _l("another page of the bundle has the same address."),
+                    code="bundle_duplicate_page",
+                )
+            seen.add(page.slug)
+            for revision in page.revisions:
+                if revision.path and verified.get(revision.path) != revision.sha256:
+                    _checked_body(archive, revision, counted=True)
+                    verified[revision.path] = revision.sha256 or ""
+        checked.append(page)
+        if progress:
+            progress(index, len(entries))
+    return Bundle(source, created_at, generator or "", checked, archive)
+
+
+@contextmanager
+def _located(where: Any) -> Iterator[None]:
+    """Prefix any error raised inside with where it was found."""
+    try:
+        yield
+    except (ValidationError, TooLarge) as error:
+        raise type(error)(
+            _l("%(where)s: %(problem)s", where=where, problem=error.message), code=error.code
+        ) from error
+
+
+def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool) -> str:
+    assert revision.path is not None
+    path = revision.path
+    data = archive.read(path, counted=counted)
+    if len(data) != revision.size or hashlib.sha256(data).hexdigest() != revision.sha256:
+        raise ValidationError(
+            _l(
+                "The file “%(file)s” does not match its size and sha256 in manifest.json: "
+                "it is damaged or was changed.",
+                file=path[:200],
+            ),
+            code="bundle_hash_mismatch",
+        )
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            _l("The file “%(file)s” is not UTF-8 text.", file=path[:200]), code="bundle_encoding"
+        ) from error
+    pages.clean_body(body)  # for its size limit
+    return body
+
+
+# Field readers: each names the field it refuses.
+
+
+def _missing(key: str) -> ValidationError:
+    return ValidationError(_l("“%(field)s” is missing.", field=key), code="manifest_invalid")
+
+
+def _text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _missing(key)
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(_l("“%(field)s” must be text.", field=key), code="manifest_invalid")
+    return value
+
+
+def _integer(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    if value is None:
+        raise _missing(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValidationError(
+            _l("“%(field)s” must be a whole number.", field=key), code="manifest_invalid"
+        )
+    return value
+
+
+def _boolean(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ValidationError(
+            _l("“%(field)s” must be true or false.", field=key), code="manifest_invalid"
+        )
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError(_l("“%(field)s” must be a list.", field=key), code="manifest_invalid")
+    return value
+
+
+def _url(data: Mapping[str, Any], key: str) -> str | None:
+    value = _text(data, key, required=False).strip()
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value) > 500:
+        raise ValidationError(
+            _l("“%(field)s” must be an http:// or https:// address.", field=key),
+            code="manifest_invalid",
+        )
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str) -> datetime:
+    text = _text(data, key)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationError(
+            _l("“%(field)s” must be an ISO-8601 date and time.", field=key),
+            code="manifest_invalid",
+        ) from error
+    if value.tzinfo is None:
+        raise ValidationError(
+            _l("“%(field)s” must give its time zone (UTC).", field=key), code="manifest_invalid"
+        )
+    return value.astimezone(UTC)
+
+
+def _path(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or unsafe_member_name(value):
+        raise ValidationError(
+            _l("“%(field)s” must be a relative path inside the bundle.", field=key),
+            code="manifest_invalid",
+        )
+    return value
+
+
+def _license(value: str) -> str:
+    spdx = licenses.normalize(value)
+    if not licenses.can_import(spdx):
+        raise ValidationError(
+            _l("The licence “%(license)s” cannot enter this commons.", license=value[:80]),
+            code="license_refused",
+        )
+    return spdx
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ACTIONS = {action.value for action in Action}
+
+
+def _check_page(data: Any) -> BundlePage:
+    if not isinstance(data, dict):
+        raise ValidationError(_l("a page must be a JSON object."), code="manifest_invalid")
+    slug = pages.clean_slug(_text(data, "slug"))
+    title = pages.clean_title(_text(data, "title"))
+    kind = pages.clean_kind(_text(data, "kind", required=False))
+    tags = pages.clean_tags(_list(data, "tags"))
+    license_text = _text(data, "license", required=False)
+    if not license_text.strip():
+        raise ValidationError(
+            _l("the page does not say under which licence it is published."),
+            code="license_missing",
+        )
+    license_ = _license(license_text)
+    source = pages.clean_source(data.get("source"))
+    parties = pages.clean_names(_list(data, "attribution_parties"))
+    url = _url(data, "url")
+    entries = _list(data, "revisions")
+    if not entries:
+        raise ValidationError(
+            _l("“%(field)s” must be a list that is not empty.", field="revisions"),
+            code="manifest_invalid",
+        )
+    current_number = _integer(data, "revision")
+    if current_number != len(entries):
+        raise ValidationError(
+            _l(
+                "the current revision is %(number)s but %(count)s revisions are listed.",
+                number=current_number,
+                count=len(entries),
+            ),
+            code="manifest_invalid",
+        )
+    files = data.get("files") or {}
+    if not isinstance(files, dict):
+        raise ValidationError(
+            _l("“%(field)s” must be an object.", field="files"), code="manifest_invalid"
+        )
+    current_path = _path(files, "markdown")
+    defaults = {"title": title, "kind": kind, "tags": tags, "license": license_}
+    revisions = []
+    for number, entry in enumerate(entries, start=1):
+        with _located(_l("revision %(number)s", number=number)):
+            last = number == len(entries)
+            revision = _check_revision(entry, number, defaults, current=last)
+            if last:
+                revision = _current_revision(revision, current_path)
+            revisions.append(revision)
+    return BundlePage(slug, title, kind, tags, license_, source, parties, url, revisions)
+
+
+def _check_revision(
+    data: Any, expected: int, defaults: dict[str, Any], *, current: bool
+) -> BundleRevision:
+    if not isinstance(data, dict):
+        raise ValidationError(_l("a revision must be a JSON object."), code="manifest_invalid")
+    number = _integer(data, "number")
+    if number != expected:
+        raise ValidationError(
+            _l("revisions must be numbered 1, 2, 3… in order, without gaps."),
+            code="manifest_invalid",
+        )
+    parent = data.get("parent")
+    if parent != (expected - 1 if expected > 1 else None):
+        raise ValidationError(
+            _l("its parent must be the revision just before it."), code="manifest_invalid"
+        )
+    action = _text(data, "action", required=False) or Action.EDIT.value
+    if action not in _ACTIONS or (current and action == Action.DELETE.value):
+        raise ValidationError(
+            _l("“%(action)s” is not a revision action.", action=action[:40]),
+            code="manifest_invalid",
+        )
+    # The current revision takes the page's fields, so the page and its revision agree.
+    if current:
+        title, kind, tags, license_ = (
+            defaults[key] for key in ("title", "kind", "tags", "license")
+        )
+    else:
+        title_text = _text(data, "title", required=False)
+        title = pages.clean_title(title_text) if title_text else defaults["title"]
+        kind = pages.clean_kind(_text(data, "kind", required=False) or defaults["kind"])
+        tags = pages.clean_tags(_list(data, "tags")) if "tags" in data else defaults["tags"]
+        license_text = _text(data, "license", required=False)
+        license_ = _license(license_text) if license_text.strip() else defaults["license"]
+    authors = pages.clean_names([_text(data, "author")])
+    if not authors:
+        raise ValidationError(_l("the revision has no author."), code="manifest_invalid")
+    hidden = _boolean(data, "hidden")
+    sha256 = size = path = None
+    if not hidden:
+        sha256 = _text(data, "sha256")
+        if not _SHA256.match(sha256):
+            raise ValidationError(
+                _l("“%(field)s” must be 64 hexadecimal digits.", field="sha256"),
+                code="manifest_invalid",
+            )
+        size = _integer(data, "size")
+        path = _path(data, "path")
+    return BundleRevision(
+        number=number,
+        action=action,
+        title=title,
+        kind=kind,
+        tags=tags,
+        license=license_,
+        author=authors[0],
+        origin=_url(data, "origin"),
+        coauthors=pages.clean_names(_list(data, "coauthors")),
+        created_at=_date(data, "date"),
+        summary=pages.clean_summary(_text(data, "summary", required=False)),
+        minor=_boolean(data, "minor"),
+        hidden=hidden,
+        sha256=sha256,
+        size=size,
+        path=path,
+    )
+
+
+def _current_revision(revision: BundleRevision, markdown: str | None) -> BundleRevision:
+    """The current revision's text is the page's Markdown file; it must be there."""
+    if revision.hidden:
+        return revision
+    path = revision.path or markdown
+    if path is None:
+        raise ValidationError(
+            _l("the text of the current revision is not in the bundle."),
+            code="bundle_missing_file",
+        )
+    if revision.path and markdown and revision.path != markdown:
+        raise ValidationError(
+            _l("its text is given by two different files."), code="manifest_invalid"
+        )
+    return BundleRevision(**{**revision.__dict__, "path": path})
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedPage:
+    """One line of an import report."""
+
+    slug: str
+    title: str
+    revisions: int = 0
+    #: The bundle's address for a page imported under a new one.
+    original_slug: str | None = None
+    #: Why a page was skipped: "exists", "identical" or "hidden" (no text to merge).
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"slug": self.slug, "title": self.title}
+        if self.revisions:
+            data["revisions"] = self.revisions
+        if self.original_slug:
+            data["original_slug"] = self.original_slug
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass
+class ImportReport:
+    """What an import did: pages created (possibly under a new address), merged, skipped."""
+
+    source: str | None
+    on_conflict: str
+    created: list[ImportedPage] = field(default_factory=list)
+    merged: list[ImportedPage] = field(default_factory=list)
+    skipped: list[ImportedPage] = field(default_factory=list)
+
+    @property
+    def revisions(self) -> int:
+        return sum(item.revisions for item in (*self.created, *self.merged))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "on_conflict": self.on_conflict,
+            "created": [item.to_json() for item in self.created],
+            "merged": [item.to_json() for item in self.merged],
+            "skipped": [item.to_json() for item in self.skipped],
+            "revisions": self.revisions,
+        }
+
+
+def can_import(user: User | None) -> bool:
+    """Editors and admins import bundles."""
+    return user is not None and user.has_role(Role.EDITOR)
+
+
+def conflict_choice(value: str | None) -> str:
+    """Check what to do with pages whose address exists: skip (default), rename or merge."""
+    choice = (value or "skip").strip().lower()
+    if choice not in CONFLICT_CHOICES:
+        raise ValidationError(
+            _l(
+                "Unknown choice “%(choice)s” for existing pages: use skip, rename or merge.",
+                choice=choice[:40],
+            ),
+            code="on_conflict_invalid",
+        )
+    return choice
+
+
+def spool(stream: IO[bytes], *, limit: int | None = None) -> IO[bytes]:
+    """Copy an upload to a seekable temporary file, refusing it past the bundle size limit."""
+    limit = limit or current_app.config["MAX_BUNDLE_BYTES"]
+    copy: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    size = 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            copy.close()
+            raise TooLarge(
+                _l("The bundle is too large (at most %(limit)s bytes).", limit=limit),
+                code="bundle_too_large",
+            )
+        copy.write(chunk)
+    copy.seek(0)
+    return copy
+
+
+@dataclass
+class _Step:
+    """What the import will do with one page of the bundle."""
+
+    page: BundlePage
+    action: str  # "create", "merge" or "skip"
+    slug: str
+    existing: Page | None = None
+    license: str | None = None
+
+
+def import_bundle(
+    stream: IO[bytes],
+    *,
+    on_conflict: str | None = "skip",
+    importer: User | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check a whole bundle, then import its pages in one transaction.
+
+    ``importer`` is the acting user (an editor or admin); None is the command line, which
+    has the server's rights. Imported revisions keep their authors (as external authors,
+    with the page's original address as origin), dates and summaries; the importer is
+    not credited. Pages whose address exists are skipped, imported under a new address
+    (``rename``) or get the bundle's current text as a new revision (``merge``).
+    Raises ValidationError or TooLarge, and changes nothing, when anything is wrong.
+    """
+    choice = conflict_choice(on_conflict)
+    if importer is not None and not can_import(importer):
+        raise Forbidden(_l("Only editors and administrators can import bundles."))
+    with open_bundle(stream, progress=_half(progress, 0)) as bundle:
+        steps = _plan(bundle, choice)
+        report = ImportReport(source=bundle.source, on_conflict=choice)
+        try:
+            revisions = _apply(bundle, steps, report, _half(progress, 1))
+        except IntegrityError as error:
+            db.session.rollback()
+            raise CommonsError(
+                _l(
+                    "Someone created one of these pages during the import. Nothing was "
+                    "imported: please try again."
+                ),
+                code="conflict",
+                status=409,
+            ) from error
+        except BaseException:
+            db.session.rollback()
+            raise
+        pages.commit(revisions)
+    current_app.logger.info(
+        "bundle from %s imported by %s: %s created, %s merged, %s skipped",
+        bundle.source or "an unknown commons",
+        importer.name if importer else "the command line",
+        len(report.created),
+        len(report.merged),
+        len(report.skipped),
+    )
+    return report
+
+
+def _half(progress: Progress | None, part: int) -> Progress | None:
+    """Checking is the first half of the progress, writing the second."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(part * total + done, 2 * total)
+
+
+def _plan(bundle: Bundle, choice: str) -> list[_Step]:
+    """Decide each page's fate before writing, so a refused merge stops everything."""
+    slugs = [page.slug for page in bundle.pages]
+    existing: dict[str, Page] = {}
+    for start in range(0, len(slugs), 500):
+        found = db.session.scalars(select(Page).where(Page.slug.in_(slugs[start : start + 500])))
+        existing.update({page.slug: page for page in found})
+    taken = set(slugs)
+    steps = []
+    for page in bundle.pages:
+        local = existing.get(page.slug)
+        if local is None:
+            steps.append(_Step(page, "create", page.slug))
+        elif choice == "skip":
+            steps.append(_Step(page, "skip", page.slug))
+        elif choice == "rename":
+            slug = _free_slug(page.slug, taken)
+            taken.add(slug)
+            steps.append(_Step(page, "create", slug))
+        else:
+            with _located(_l("page “%(slug)s”", slug=page.slug)):
+                license_ = _merged_license(local.license, page.license)
+            steps.append(_Step(page, "merge", page.slug, local, license_))
+    return steps
+
+
+def _free_slug(slug: str, taken: set[str]) -> str:
+    """``slug-2``, ``slug-3``…: the first address used by no page, redirect or bundle page."""
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = slug[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken and not _slug_used(candidate):
+            return candidate
+        number += 1
+
+
+def _slug_used(slug: str) -> bool:
+    page = db.session.scalar(select(func.count(Page.id)).where(Page.slug == slug))
+    redirect = db.session.scalar(select(func.count()).where(Redirect.slug == slug))
+    return bool(page or redirect)
+
+
+def _merged_license(local: str, incoming: str) -> str:
+    """The licence of a merged page: the more protective one, which both contents may take."""
+    if licenses.can_change(local, incoming):
+        return incoming
+    if licenses.can_change(incoming, local):
+        return local
+    raise ValidationError(
+        _l(
+            "its content under %(incoming)s cannot be merged into the page here, under %(local)s.",
+            incoming=licenses.get(incoming).name,
+            local=licenses.get(local).name,
+        ),
+        code="license_refused",
+    )
+
+
+def _apply(
+    bundle: Bundle, steps: list[_Step], report: ImportReport, progress: Progress | None
+) -> list[Revision]:
+    revisions: list[Revision] = []
+    for done, step in enumerate(steps, start=1):
+        page = step.page
+        if step.action == "skip":
+            report.skipped.append(ImportedPage(page.slug, page.title, reason="exists"))
+        elif step.action == "create":
+            made = _create(bundle, page, step.slug)
+            revisions.extend(made)
+            report.created.append(
+                ImportedPage(
+                    step.slug,
+                    page.title,
+                    revisions=len(made),
+                    original_slug=page.slug if step.slug != page.slug else None,
+                )
+            )
+        elif page.current.hidden:
+            # Its text was withheld by the other commons: there is nothing to merge.
+            report.skipped.append(ImportedPage(page.slug, page.title, reason="hidden"))
+        else:
+            assert step.existing is not None and step.license is not None
+            merged = _merge(bundle, page, step.existing, step.license)
+            if merged is None:
+                report.skipped.append(ImportedPage(page.slug, page.title, reason="identical"))
+            else:
+                revisions.append(merged)
+                report.merged.append(ImportedPage(page.slug, page.title, revisions=1))
+        if progress:
+            progress(done, len(steps))
+    return revisions
+
+
+def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str | None:
+    """Where a revision comes from: its own origin if it was imported before, else the page."""
+    if revision.origin:
+        return revision.origin
+    if page.url:
+        return page.url
+    return _page_url(bundle.source, page.slug)
+
+
+def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
+    """A new page with the bundle's revisions, or one revision when its history is not there."""
+    first = incoming.revisions[0] if incoming.full_history else incoming.current
+    db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
+    page = Page(
+        slug=slug,
+        title=first.title,
+        kind=first.kind,
+        license=first.license,
+        attribution_parties=list(incoming.attribution_parties),
+        source=incoming.source,
+        revision_count=0,
+        created_at=first.created_at,
+        updated_at=first.created_at,
+    )
+    db.session.add(page)
+    if not incoming.full_history:
+        current = incoming.current
+        return [
+            _append(
+                page,
+                current,
+                action=Action.IMPORT,
+                body="" if current.hidden else bundle.body(current),
+                origin=_origin(bundle, incoming, current),
+                coauthors=incoming.other_contributors(),
+            )
+        ]
+    made = []
+    for revision in incoming.revisions:
+        page.deleted = revision.action == Action.DELETE.value
+        made.append(
+            _append(
+                page,
+                revision,
+                action=Action(revision.action),
+                body="" if revision.hidden else bundle.body(revision),
+                origin=_origin(bundle, incoming, revision),
+                coauthors=revision.coauthors,
+            )
+        )
+    return made
+
+
+def _append(
+    page: Page,
+    revision: BundleRevision,
+    *,
+    action: Action,
+    body: str,
+    origin: str | None,
+    coauthors: list[str],
+    created_at: datetime | None = None,
+) -> Revision:
+    """Record ``revision`` on ``page`` with its own fields, author, date and summary."""
+    page.title = revision.title
+    page.kind = revision.kind
+    page.license = revision.license
+    pages._set_tags(page, revision.tags)  # private to the page service, shared on purpose
+    made = pages._append(  # imports write history exactly as saves do
+        page,
+        action=action,
+        body=body,
+        author=pages.Author(None, revision.author, origin),
+        summary=revision.summary,
+        minor=revision.minor,
+        coauthors=coauthors,
+        created_at=created_at or revision.created_at,
+    )
+    made.hidden = revision.hidden
+    return made
+
+
+def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> Revision | None:
+    """The bundle's current text and fields as a new revision of ``local``; None if identical."""
+    current = incoming.current
+    page = pages._lock(local)  # writers of one page queue up, as in saves
+    body = bundle.body(current)
+    assert page.current_revision is not None
+    unchanged = (
+        body == page.current_revision.body
+        and (current.title, current.kind, current.tags) == (page.title, page.kind, page.tag_names)
+        and license_ == page.license
+        and not page.deleted
+    )
+    if unchanged:
+        return None
+    page.deleted = False
+    page.source = page.source or incoming.source
+    page.attribution_parties = list(
+        dict.fromkeys([*(page.attribution_parties or []), *incoming.attribution_parties])
+    )
+    merged = BundleRevision(
+        **{
+            **current.__dict__,
+            "license": license_,
+            "summary": current.summary or gettext("Merged from a bundle"),
+        }
+    )
+    return _append(
+        page,
+        merged,
+        action=Action.MERGE,
+        body=body,
+        origin=_origin(bundle, incoming, current),
+        coauthors=incoming.other_contributors(),
+        created_at=utcnow(),
+    )
