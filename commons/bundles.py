@@ -741,7 +741,9 @@ class _Archive:
         try:
             stream.seek(0)
             self.zip = zipfile.ZipFile(stream)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        except (
+            zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError
+        ) as error:  # fmt: skip
             raise ValidationError(
                 _l("This file is not a bundle: it is not a zip archive, or a damaged one."),
                 code="bundle_not_zip",
@@ -838,7 +840,7 @@ class _Archive:
                         self.spent += len(chunk)
                         self._check_total(self.spent)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-                OSError) as error:  # fmt: skip
+                OSError, ValueError) as error:  # fmt: skip
             raise _damaged(name) from error
         return bytes(data)
 
