@@ -9,6 +9,8 @@ its own, reads random pages and searches. Afterwards:
 - every accepted save is a stored revision, by that client;
 - no update was lost: each shared paragraph, and each client's own page, holds the
   last text its client saved;
+- the search index (caught up from the revision log if a worker died) finds each
+  client's page by the word of its last save;
 - the integrity check of the database passes.
 
     python -m bench.load --database sqlite:////tmp/load.db --clients 20 --duration 60
@@ -32,7 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
-from commons import auth, create_app, integrity, pages
+from commons import auth, create_app, integrity, pages, search
 from commons.extensions import db
 from commons.models import Revision
 
@@ -170,7 +172,8 @@ class Client(threading.Thread):
 
     def edit_own(self) -> None:
         self.edits += 1
-        mark = f"client {self.number} édition {self.edits}"
+        # One searchable word per save: the index must find each page by its last one.
+        mark = f"client {self.number} édition {self.edits} repere{self.number}x{self.edits}"
         self._save(f"client-{self.number}", lambda _body: f"{mark}\n", mark)
 
 
@@ -193,6 +196,10 @@ def _prepare(app, clients: int) -> list[str]:
     return tokens
 
 
+def _found(word: str) -> list[str]:
+    return [hit.slug for hit in search.search(word).hits]
+
+
 def _verify(app, report: Report, clients: int) -> list[str]:
     problems = list(report.errors)
     if report.unactionable_conflicts:
@@ -209,6 +216,9 @@ def _verify(app, report: Report, clients: int) -> list[str]:
             body = pages.get(slug).current_revision.body
             if mark not in body:
                 problems.append(f"lost update: {slug} lacks {mark!r}")
+            word = mark.rsplit(" ", 1)[-1]
+            if slug.startswith("client-") and slug not in _found(word):
+                problems.append(f"search index behind: {word!r} does not find {slug}")
         latest: dict[str, tuple[int, str]] = {}
         for slug, number, mark in report.contested:
             latest[slug] = max(latest.get(slug, (0, "")), (number, mark))
