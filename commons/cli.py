@@ -21,6 +21,8 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .errors import CommonsError
 from .extensions import db
@@ -90,7 +92,7 @@ def user_role(name: str, role: str) -> None:
 
     user = auth.find_user(name)
     if user is None:
-        fail(f"No user named {name!r}.")
+        fail(_("There is no user named “%(name)s”.", name=name))
     auth.set_role(user, role)
     click.echo(f"{user.name} ({user.role})")
 
@@ -109,7 +111,7 @@ def token_create(name: str, label: str) -> None:
 
     user = auth.find_user(name)
     if user is None:
-        fail(f"No user named {name!r}.")
+        fail(_("There is no user named “%(name)s”.", name=name))
     click.echo(auth.create_token(user, label))
 
 
@@ -120,10 +122,10 @@ def demo_command(if_empty: bool) -> None:
     from . import demo
 
     if if_empty and not demo.is_empty():
-        click.echo("The wiki already has pages: demo content not loaded.")
+        click.echo(_("The wiki already has pages: demo content not loaded."))
         return
     created = demo.load()
-    click.echo(f"{created} demo pages loaded.")
+    click.echo(ngettext("%(num)s demo page loaded.", "%(num)s demo pages loaded.", created))
 
 
 @click.command("check")
@@ -138,8 +140,8 @@ def check_command() -> None:
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
-        fail(f"{len(problems)} problems found.")
-    click.echo("The history is consistent.")
+        fail(ngettext("%(num)s problem found.", "%(num)s problems found.", len(problems)))
+    click.echo(_("The history is consistent."))
 
 
 @click.group("search")
@@ -152,17 +154,10 @@ def search_reindex() -> None:
     """Rebuild the search index from the database."""
     from . import search
 
-    with click.progressbar(length=1, label="Indexing") as bar:
-        state = {"total": None}
-
-        def progress(done: int, total: int) -> None:
-            if state["total"] != total:
-                bar.length = max(total, 1)
-                state["total"] = total
-            bar.update(done - bar.pos)
-
+    bar, progress = _progress_bar(_("Indexing"))
+    with bar:
         count = search.reindex(progress=progress)
-    click.echo(f"{count} pages indexed.")
+    click.echo(ngettext("%(num)s page indexed.", "%(num)s pages indexed.", count))
 
 
 def _progress_bar(label: str) -> Any:
@@ -224,7 +219,14 @@ def export_command(
     finally:
         if os.path.exists(partial):
             os.remove(partial)
-    click.echo(f"{result.pages} pages ({result.revisions} revisions) exported to {out}.")
+    click.echo(
+        _(
+            "%(pages)s pages (%(revisions)s revisions) exported to %(path)s.",
+            pages=result.pages,
+            revisions=result.revisions,
+            path=out,
+        )
+    )
 
 
 @click.command("import")
@@ -243,23 +245,30 @@ def import_command(bundle: str, on_conflict: str) -> None:
     """
     from . import bundles
 
-    bar, progress = _progress_bar("Checking and importing")
+    bar, progress = _progress_bar(_("Checking and importing"))
     try:
         with bar, open(bundle, "rb") as handle:
             report = bundles.import_bundle(handle, on_conflict=on_conflict, progress=progress)
     except CommonsError as error:
         fail(error.message)
     for item in report.created:
-        renamed = f" (from {item.original_slug})" if item.original_slug else ""
-        click.echo(f"created  {item.slug}{renamed}: {item.revisions} revisions")
+        click.echo(_("created: %(slug)s", slug=item.slug) + _renamed(item.original_slug))
     for item in report.merged:
-        click.echo(f"merged   {item.slug}")
+        click.echo(_("merged: %(slug)s", slug=item.slug))
     for item in report.skipped:
-        click.echo(f"skipped  {item.slug} ({item.reason})")
+        click.echo(_("skipped: %(slug)s (%(reason)s)", slug=item.slug, reason=item.reason))
     click.echo(
-        f"{len(report.created)} created, {len(report.merged)} merged, "
-        f"{len(report.skipped)} skipped."
+        _(
+            "%(created)s created, %(merged)s merged, %(skipped)s skipped.",
+            created=len(report.created),
+            merged=len(report.merged),
+            skipped=len(report.skipped),
+        )
     )
+
+
+def _renamed(original: str | None) -> str:
+    return _(" (was %(slug)s)", slug=original) if original else ""
 
 
 __all__ = ["main", "db"]

@@ -901,7 +901,9 @@ def test_cli_export_then_import(runner, app, tmp_path, editor, member, admin) ->
     assert json.loads(members(out.read_bytes())["manifest.json"])["source"] == BASE
     result = runner.invoke(args=["import", str(out), "--on-conflict", "rename"])
     assert result.exit_code == 0, result.output
-    assert "3 created" in result.output and "epicerie-solidaire-2" in result.output
+    assert (
+        "3 créées" in result.output and "epicerie-solidaire-2" in result.output
+    )  # the CLI speaks COMMONS_DEFAULT_LOCALE
 
 
 def test_cli_refuses_bad_input(runner, tmp_path) -> None:
