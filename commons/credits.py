@@ -36,6 +36,47 @@ class Contributor:
     role: str = "author"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One link of the chain of modifications: who worked on the page, where, when.
+
+    ``origin`` is the address of the commons the revisions came from (None: here).
+    """
+
+    origin: str | None
+    authors: list[str]
+    since: datetime
+    until: datetime
+
+
+def modification_notices(page: Page, *, up_to: Revision | None = None) -> list[Notice]:
+    """The page's history as consecutive runs of revisions made in one place.
+
+    Revisions carried by imports keep their first origin, so the chain of notices that
+    CC BY-SA 4.0 asks for (adapted from..., modified here by... since...) survives any
+    number of exports and imports.
+    """
+    conditions = [Revision.page_id == page.id]
+    if up_to is not None:
+        conditions.append(Revision.number <= up_to.number)
+    rows = db.session.execute(
+        select(Revision.origin, Revision.author_name, Revision.created_at)
+        .where(*conditions)
+        .order_by(Revision.number)
+    )
+    runs: list[tuple[str | None, list[str], datetime, datetime]] = []
+    for origin, author, created in rows:
+        created = _aware(created)
+        if runs and runs[-1][0] == origin:
+            authors = runs[-1][1]
+            if author not in authors:
+                authors.append(author)
+            runs[-1] = (origin, authors, runs[-1][2], created)
+        else:
+            runs.append((origin, [author], created, created))
+    return [Notice(origin, authors, since, until) for origin, authors, since, until in runs]
+
+
 @dataclass
 class Attribution:
     """The TASL of a revision: title, authors, source, licence."""
@@ -49,6 +90,8 @@ class Attribution:
     source: dict[str, Any] | None
     parties: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
+    #: The chain of modifications, oldest first (only shown for adapted works).
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def modified(self) -> bool:
@@ -99,6 +142,37 @@ def contributors(page: Page, *, up_to: Revision | None = None) -> list[Contribut
     return sorted(people.values(), key=lambda c: (-c.edits, c.first))
 
 
+def all_contributors(*, offset: int = 0, limit: int = 50) -> tuple[list[Contributor], int]:
+    """Everyone who wrote revisions anywhere in the wiki, most edits first, with the total.
+
+    Aggregated in SQL, so the cost follows the number of people shown, not of revisions.
+    """
+    key = (Revision.author_name, Revision.origin)
+    total = db.session.scalar(
+        select(func.count()).select_from(select(*key).group_by(*key).subquery())
+    )
+    edits = func.count(Revision.id)
+    rows = db.session.execute(
+        select(
+            Revision.author_name,
+            func.max(Revision.author_id),
+            Revision.origin,
+            edits,
+            func.min(Revision.created_at),
+            func.max(Revision.created_at),
+        )
+        .group_by(*key)
+        .order_by(edits.desc(), Revision.author_name)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    people = [
+        Contributor(name, count, _aware(first), _aware(last), user_id, origin)
+        for name, user_id, origin, count, first, last in rows
+    ]
+    return people, total or 0
+
+
 def _aware(value: datetime) -> datetime:
     """Aggregates may come back naive on some backends; revisions are stored in UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -118,6 +192,7 @@ def attribution(page: Page, revision: Revision) -> Attribution:
         source=page.source,
         parties=list(page.attribution_parties or []),
         origins=origins,
+        notices=modification_notices(page, up_to=revision) if (origins or page.source) else [],
     )
 
 

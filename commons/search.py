@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import threading
@@ -38,7 +39,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, inspect, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as whoosh_index
 from whoosh import qparser, writing
@@ -47,6 +48,7 @@ from whoosh.analysis import RegexTokenizer, Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.support.levenshtein import distance as edit_distance
 
 from . import pages
@@ -66,6 +68,8 @@ GAP_WINDOW = 5000
 MAX_GAPS = 2000
 #: Pages per index commit when catching up: readers see progress and a crash loses little.
 BATCH_PAGES = 500
+#: Pages a query indexes itself before answering; a longer backlog goes to a thread.
+QUERY_CATCH_UP_PAGES = 100
 MAX_PENDING_ROWS = 20_000
 #: How long a save, a query or a full reindex waits for another process's writer.
 SAVE_LOCK_TIMEOUT = 10.0
@@ -79,6 +83,8 @@ MAX_QUERY_WORDS = 32
 #: Longer words get no spelling suggestion: the edit-distance automaton grows with them.
 MAX_WORD_CHARS = 30
 MAX_TAG_FACETS = 20
+#: Pages of a save indexed at once even without a new revision (see _changed_pages).
+MAX_CHANGED_PAGES = 100
 SNIPPET_CHARS = 220
 #: Weight of a query word found in a page's title, times the word's rarity, on top of
 #: its weight in the page.
@@ -323,6 +329,8 @@ _MARKDOWN = [
     (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.M), ""),
     (re.compile(r"[*_`|~#]+"), " "),
     (re.compile(r"\s+"), " "),
+    # What removing markup left before a full stop or a comma.
+    (re.compile(r" ([.,)])"), r"\1"),
 ]
 
 
@@ -481,6 +489,7 @@ class Engine:
         self._synonyms_stamp: Any = None
         self._last_recreate = 0.0
         self._segments = _SegmentCache()
+        self._background: threading.Thread | None = None
 
     # --- the index folder
 
@@ -621,11 +630,16 @@ class Engine:
             # No tables yet (before migrations): nothing to index.
             return False
 
-    def catch_up(self, timeout: float, page_ids: Iterable[int] = ()) -> int:
-        """Index the revisions the index has not seen, plus ``page_ids``; pages indexed."""
+    def catch_up(
+        self, timeout: float, page_ids: Iterable[int] = (), limit: int | None = None
+    ) -> int:
+        """Index the revisions the index has not seen, plus ``page_ids``; pages indexed.
+
+        With ``limit``, stops after about that many pages.
+        """
         forced = set(page_ids)
         done = 0
-        while forced or self.behind():
+        while (forced or self.behind()) and (limit is None or done < limit):
             try:
                 writer = self.writer(timeout)
             except LockError:
@@ -637,7 +651,7 @@ class Engine:
                     state = _State.load(searcher)
                 with db.engine.connect() as connection:
                     rows = self._pending(connection, state, MAX_PENDING_ROWS)
-                    seen, batch = _batch(rows)
+                    seen, batch = _batch(rows, BATCH_PAGES if limit is None else limit - done)
                     batch |= forced
                     _write_pages(writer, connection, sorted(batch), replace=True)
                 complete = len(seen) == len(rows) < MAX_PENDING_ROWS
@@ -651,6 +665,25 @@ class Engine:
             if complete:
                 break
         return done
+
+    def catch_up_in_background(self, app: Flask) -> None:
+        """Catch up in a thread of this process, unless one is already at it."""
+        with self._open_lock:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(
+                target=self._catch_up_for, args=(app,), name="search-catch-up", daemon=True
+            )
+            self._background.start()
+
+    def _catch_up_for(self, app: Flask) -> None:
+        with app.app_context():
+            try:
+                self.catch_up(SAVE_LOCK_TIMEOUT)
+            except Exception:  # noqa: BLE001 - a thread has no one to report to but the log
+                log.exception("search: catching up in the background failed")
+            finally:
+                db.session.remove()
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the whole index from the database; returns the number of pages."""
@@ -682,12 +715,12 @@ class Engine:
         return total
 
 
-def _batch(rows: Sequence[tuple[int, int]]) -> tuple[list[int], set[int]]:
-    """The first revisions of ``rows`` touching at most BATCH_PAGES pages: (ids, pages)."""
+def _batch(rows: Sequence[tuple[int, int]], pages: int) -> tuple[list[int], set[int]]:
+    """The first revisions of ``rows`` touching at most ``pages`` pages: (ids, pages)."""
     seen: list[int] = []
     batch: set[int] = set()
     for revision_id, page_id in rows:
-        if page_id not in batch and len(batch) >= BATCH_PAGES:
+        if page_id not in batch and len(batch) >= min(pages, BATCH_PAGES):
             break
         batch.add(page_id)
         seen.append(revision_id)
@@ -879,13 +912,17 @@ def _positive_terms(parsed: Any) -> set[str]:
 
 
 def _decode_postings(matcher: Any) -> tuple[array, array]:
-    """All document numbers and frequencies of a posting list.
+    """All document numbers and frequencies of a posting list, deleted documents included.
 
     Whoosh steps through postings one generator call at a time; reading its blocks
     whole (with C-level prefix sums for the delta-encoded ids) is several times faster.
     Only Whoosh 2.7's own block format is read so; any other matcher is stepped through.
     """
     ids, weights = array("I"), array("f")
+    # A segment with deletions wraps its postings in a filter: the caller drops deleted
+    # documents itself.
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
     if not all(hasattr(matcher, name) for name in ("_read_data", "_byteids", "_next_block")):
         for docnum, weight in matcher.items_as("weight"):
             ids.append(docnum)
@@ -928,6 +965,15 @@ class _SegmentCache:
 
         return self._get((reader, "postings", fieldname, text), load, lambda v: len(v[0]))
 
+    def values(self, reader: Any, fieldname: str) -> list[tuple[str, array]]:
+        """Every term of ``fieldname`` in ``reader``'s segment, with its documents."""
+
+        def load() -> list[tuple[str, array]]:
+            terms = list(reader.field_terms(fieldname))
+            return [(term, self.postings(reader, fieldname, term)[0]) for term in terms]
+
+        return self._get((reader, "values", fieldname), load, len)
+
     def column(self, reader: Any, fieldname: str) -> list:
         """The raw values of a sortable field for every document of ``reader``'s segment."""
 
@@ -969,8 +1015,10 @@ class _View:
     def __init__(self, searcher: Any, cache: _SegmentCache) -> None:
         self.searcher = searcher
         self.cache = cache
+        subsearchers = searcher.subsearchers or [(searcher, 0)]
+        # An index without documents has a reader without a segment: nothing to read.
         self.segments = [
-            (sub.reader(), offset) for sub, offset in searcher.subsearchers or [(searcher, 0)]
+            (sub.reader(), offset) for sub, offset in subsearchers if sub.reader().segment()
         ]
         self.live: set[int] = set()
         for reader, offset in self.segments:
@@ -979,9 +1027,8 @@ class _View:
                 docs.difference_update(offset + d for d in reader.segment().deleted_docs())
             self.live |= docs
         self.live -= set(self.postings("id", STATE_ID))
-        reader = searcher.reader()
-        self.kinds = {kind: set(self.postings("kind", kind)) for kind in reader.field_terms("kind")}
-        self.tags = {tag: set(self.postings("tags", tag)) for tag in reader.field_terms("tags")}
+        self.kinds = self._values("kind")
+        self.tags = self._values("tags")
         self.updated = self.column("updated")
         sizes = self.column("size")
         average = max(sum(sizes) / max(len(sizes), 1), 1.0)
@@ -989,6 +1036,16 @@ class _View:
         self.norms = [BM25_K1 * (1 - BM25_B + BM25_B * size / average) for size in sizes]
         self._weights: dict[str, tuple[dict[int, float], float]] = {}
         self._weighted = 0
+        self._docs_of: dict[tuple[str, str], set[int]] = {}
+        self._docs_size = 0
+
+    def _values(self, fieldname: str) -> dict[str, set[int]]:
+        """Each term of a field (a kind, a tag) with its documents, deleted ones included."""
+        values: dict[str, set[int]] = defaultdict(set)
+        for reader, offset in self.segments:
+            for value, ids in self.cache.values(reader, fieldname):
+                values[value].update(map(offset.__add__, ids))
+        return dict(values)
 
     def column(self, fieldname: str) -> list:
         """The values of a sortable field, indexed by document number."""
@@ -1010,17 +1067,28 @@ class _View:
         """Live documents matching ``parsed``."""
         return self._docs(parsed) & self.live
 
+    def docs(self, fieldname: str, text: str) -> set[int]:
+        """Documents containing ``text`` in ``fieldname`` (kept for this version's queries)."""
+        key = (fieldname, text)
+        if key not in self._docs_of:
+            if self._docs_size > self.MAX_WEIGHTED_POSTINGS:
+                self._docs_of.clear()
+                self._docs_size = 0
+            self._docs_of[key] = set(self.postings(fieldname, text))
+            self._docs_size += len(self._docs_of[key])
+        return self._docs_of[key]
+
     def _docs(self, parsed: Any) -> set[int]:
         if isinstance(parsed, wq.Term):
-            return set(self.postings(parsed.fieldname, parsed.text))
+            return self.docs(parsed.fieldname, parsed.text)
         if isinstance(parsed, wq.Phrase):
             # A phrase is the pairs of its consecutive words (see the "pairs" field).
             words = list(parsed.words)
             if len(words) == 1:
-                return set(self.postings(parsed.fieldname, words[0]))
+                return self.docs(parsed.fieldname, words[0])
             pairs = [_pair(a, b) for a, b in itertools.pairwise(words)]
-            parts = sorted((self.postings("pairs", pair).keys() for pair in pairs), key=len)
-            return set(parts[0]).intersection(*parts[1:])
+            parts = sorted((self.docs("pairs", pair) for pair in pairs), key=len)
+            return parts[0].intersection(*parts[1:])
         if isinstance(parsed, wq.And):
             parts = sorted((self._docs(q) for q in parsed.subqueries), key=len)
             return parts[0].intersection(*parts[1:])
@@ -1031,7 +1099,7 @@ class _View:
         if isinstance(parsed, wq.Not):
             return self.live - self._docs(parsed.query)
         if isinstance(parsed, wq.Every):
-            return set(self.live)
+            return self.live
         # Nothing else comes out of the parser as configured.
         return set()
 
@@ -1053,20 +1121,19 @@ class _View:
 
     def rank(self, docs: set[int], words: set[str], limit: int) -> list[tuple[int, float]]:
         """The ``limit`` best of ``docs`` for ``words``, with their scores."""
-        scores = dict.fromkeys(docs, 0.0)
+        candidates = list(docs)
+        columns = []
         for word in words:
             weights, idf = self.weights(word)
-            if len(weights) < len(scores):
-                for doc, weight in weights.items():
-                    if doc in scores:
-                        scores[doc] += weight
-            else:
-                for doc in scores:
-                    scores[doc] += weights.get(doc, 0.0)
-            bonus = idf * TITLE_BOOST
-            for doc in docs.intersection(self.postings("title", word)):
-                scores[doc] += bonus
-        return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+            bonus = dict.fromkeys(
+                docs.intersection(self.postings("title", word)), idf * TITLE_BOOST
+            )
+            # map() over dict.get runs in C: no Python step per document.
+            columns.append(map(weights.get, candidates, itertools.repeat(0.0)))
+            columns.append(map(bonus.get, candidates, itertools.repeat(0.0)))
+        totals = map(sum, zip(*columns, strict=True)) if columns else itertools.repeat(0.0)
+        best = heapq.nlargest(limit, zip(totals, map(operator.neg, candidates), strict=False))
+        return [(-negated, total) for total, negated in best]
 
 
 def _pair(first: str, second: str) -> str:
@@ -1363,24 +1430,21 @@ def _on_pages_changed(sender: Flask, revisions: Sequence[Revision] = (), **_: An
     if engine is None:
         return
     try:
-        # Revisions carry their id even when expired; one query finds their pages, so a
-        # change that made no new revision (a hidden one) is indexed too.
-        revision_ids = [i for i in (_identity(rev) for rev in revisions) if i is not None]
-        page_ids = set()
-        if revision_ids:
-            page_ids = set(
-                db.session.scalars(select(Revision.page_id).where(Revision.id.in_(revision_ids)))
-            )
-        engine.catch_up(SAVE_LOCK_TIMEOUT, page_ids)
+        engine.catch_up(SAVE_LOCK_TIMEOUT, _changed_pages(revisions))
     except Exception:  # noqa: BLE001 - a save must not fail because the index did
         sender.logger.exception("search: could not index the latest changes")
 
 
-def _identity(revision: Revision) -> int | None:
-    from sqlalchemy import inspect
+def _changed_pages(revisions: Sequence[Revision]) -> set[int]:
+    """Pages of a change that made no new revision (one hidden), which catching up misses.
 
-    key = inspect(revision).identity
-    return key[0] if key else None
+    A change with many revisions is an import: new revisions, which catching up finds.
+    """
+    if not revisions or len(revisions) > MAX_CHANGED_PAGES:
+        return set()
+    # Identities survive the commit's expiry: no query per revision.
+    ids = [key[0] for key in (inspect(revision).identity for revision in revisions) if key]
+    return set(db.session.scalars(select(Revision.page_id).where(Revision.id.in_(ids))))
 
 
 def catch_up() -> int:
@@ -1418,8 +1482,16 @@ def search(
     engine = _engine()
     for attempt in range(2):
         try:
+            # A few pages are indexed before answering; a long backlog (a lost index)
+            # is left to a thread, so the query is answered in time all the same.
             if engine.behind():
-                engine.catch_up(QUERY_LOCK_TIMEOUT)
+                engine.catch_up(QUERY_LOCK_TIMEOUT, limit=QUERY_CATCH_UP_PAGES)
+                if engine.behind():
+                    engine.catch_up_in_background(current_app._get_current_object())
+                    results.message = results.message or _l(
+                        "The search index is being rebuilt: some pages may be missing "
+                        "for a few minutes."
+                    )
             _run(engine, text, kind, tag, results, sort)
             return results
         except Exception:  # noqa: BLE001 - see below

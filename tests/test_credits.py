@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from commons import credits, licenses, pages
@@ -183,3 +185,63 @@ def test_licence_texts_are_served(client) -> None:
     assert text.mimetype == "text/plain"
     assert "Attribution-ShareAlike 4.0 International" in text.get_data(as_text=True)
     assert client.get("/licenses/CC-BY-NC-4.0").status_code == 404
+
+
+ALLOWED_MOVES = {
+    ("CC0-1.0", "CC0-1.0"): True,
+    ("CC0-1.0", "CC-BY-4.0"): True,
+    ("CC0-1.0", "CC-BY-SA-4.0"): True,
+    ("CC-BY-4.0", "CC0-1.0"): False,
+    ("CC-BY-4.0", "CC-BY-4.0"): True,
+    ("CC-BY-4.0", "CC-BY-SA-4.0"): True,
+    ("CC-BY-SA-4.0", "CC0-1.0"): False,
+    ("CC-BY-SA-4.0", "CC-BY-4.0"): False,
+    ("CC-BY-SA-4.0", "CC-BY-SA-4.0"): True,
+}
+
+
+@pytest.mark.parametrize(("current", "new"), sorted(ALLOWED_MOVES))
+def test_every_pair_of_licences(app, current: str, new: str) -> None:
+    assert {(a.spdx, b.spdx) for a in licenses.all_licenses() for b in licenses.all_licenses()} == (
+        set(ALLOWED_MOVES)
+    )
+    assert licenses.can_change(current, new) is ALLOWED_MOVES[(current, new)]
+    if ALLOWED_MOVES[(current, new)]:
+        licenses.check_change(current, new)
+    else:
+        with pytest.raises(ValidationError):
+            licenses.check_change(current, new)
+
+
+def test_chain_of_modification_notices(client, app, editor, member) -> None:
+    from commons import bundles
+
+    pages.save(None, title="Chaîne", body="a\n", author=editor, source=SOURCE)
+    stream = io.BytesIO()
+    bundles.export_bundle(
+        stream, bundles.Selection(slug="chaine", history=True), base_url="https://a.example/"
+    )
+    pages.delete(pages.get("chaine"), author=editor)
+    stream.seek(0)
+    bundles.import_bundle(stream, on_conflict="rename")
+    imported = pages.get("chaine-2")
+    pages.save("chaine-2", title="Chaîne", body="a\nb\n", author=member)
+    notices = credits.modification_notices(imported)
+    assert [n.origin for n in notices] == ["https://a.example/wiki/chaine", None]
+    assert notices[0].authors == ["eddy"] and notices[1].authors == ["marie"]
+    html = client.get("/wiki/chaine-2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Written at" in html and "Modified here by marie since" in html
+    assert "Adapted from" in html
+
+
+def test_wiki_wide_credits(client, shared_page) -> None:
+    html = client.get("/credits", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "marie" in html and "eddy" in html
+    people, total = credits.all_contributors()
+    assert total == 2 and people[0].name == "marie" and people[0].edits == 2
+
+
+def test_feed_entries_carry_author_licence_and_origin(client, editor) -> None:
+    pages.save(None, title="Flux", body="x\n", author=editor)
+    feed = client.get("/recent.atom").get_data(as_text=True)
+    assert "<name>eddy</name>" in feed and 'rel="license"' in feed and "<rights>" in feed

@@ -57,6 +57,7 @@ CASES = [
     Case("GET", "/recent.atom", EVERYONE),
     Case("GET", "/search?q=texte", EVERYONE),
     Case("GET", "/licenses", EVERYONE),
+    Case("GET", "/credits", EVERYONE),
     Case("GET", "/licenses/CC0-1.0", EVERYONE),
     Case("GET", "/login", EVERYONE),
     Case("GET", "/register", EVERYONE),

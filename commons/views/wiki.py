@@ -142,6 +142,17 @@ def _permalink(page: Page, revision: Revision) -> str:
     return url_for("wiki.view", slug=page.slug, rev=revision.number, _external=True)
 
 
+@bp.get("/credits")
+def all_credits() -> str:
+    """Everyone who contributed to the wiki, with their number of edits."""
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    people, total = credits.all_contributors(offset=(number - 1) * per_page, limit=per_page)
+    return render_template(
+        "all_credits.html", people=people, pagination=Pagination(number, per_page, total)
+    )
+
+
 @bp.get("/wiki/<slug>/credits")
 def credits_page(slug: str) -> str:
     """Everyone who contributed, the declared sources, and how to credit the page."""
