@@ -207,7 +207,7 @@ def bench_size(size: int, baseline: tuple[float, Latency]) -> dict:
         figures["save"] = save_latency(url, token, slugs[SAMPLES : SAMPLES * 2])
         figures["worker_mb"] = [round(rss_mb(pid), 1) for pid in worker_pids(master)]
     bundle = workdir / "all.zip"
-    figures["export"] = measured_command(["export", str(bundle), "--all", "--history"], env)
+    figures["export"] = measured_command(["export", str(bundle), "--all"], env)
     target = {
         **env,
         "COMMONS_DATABASE_URL": f"sqlite:///{workdir / 'imported.db'}",
@@ -258,7 +258,7 @@ def report(results: list[dict], command: str) -> str:
             lambda r, k=key: f"{r[k].p50:.1f} / {r[k].p99:.1f}")  # fmt: skip
     row("save p50 / p95 ms (with indexing)", lambda r: f"{r['save'].p50:.1f} / {r['save'].p95:.1f}")
     row("search p50 / p95 ms", lambda r: f"{r['search'].p50:.1f} / {r['search'].p95:.1f}")
-    row("export, all pages with history: s / peak MB",
+    row("export of every page (current texts): s / peak MB",
         lambda r: f"{r['export'][0]:.1f} / {r['export'][1]:.0f}")  # fmt: skip
     row("import of that bundle: s / peak MB",
         lambda r: f"{r['import'][0]:.1f} / {r['import'][1]:.0f}")  # fmt: skip
