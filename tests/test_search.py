@@ -422,7 +422,9 @@ def test_search_on_an_empty_wiki(app):
 
 
 def test_search_before_the_tables_exist(tmp_path):
-    app = make_app(tmp_path, fresh=False)
+    # An empty database of its own: on PostgreSQL the test schema already has tables.
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    app = make_app(tmp_path, fresh=False, DATABASE_URL=empty)
     with app.app_context():
         results = search.search("levain")
         assert (results.total, results.message) == (0, None)
