@@ -7,12 +7,17 @@ before answering a query when it is behind. Every process may thus keep its own 
 folder, or share one: writers take Whoosh's lock, readers never wait. An index that is
 lost, corrupted or built with another schema is recreated and refilled from the log.
 
-One analysis chain serves French and English: elisions split (``l'économie``),
-accents and ligatures folded (``œ`` → ``oe``), stop words of both languages dropped,
-then a light stemmer that only removes plural and feminine endings, so "ateliers"
-finds "atelier" and "économie" finds "economy" without the false friends of a full
-stemmer. Synonyms (acronyms of the field and their expansions) are expanded in the
-query, so editing the list never needs a reindex.
+One analysis serves French and English: elisions split (``l'économie``), accents and
+ligatures folded (``œ`` → ``oe``), stop words of both languages dropped, then a light
+stemmer that only removes plural and feminine endings, so "ateliers" finds "atelier"
+and "économie" finds "economy" without the false friends of a full stemmer. Synonyms
+(acronyms of the field and their expansions) are expanded in the query, so editing the
+list never needs a reindex.
+
+Whoosh stores and parses; matching, counting and ranking are done here on its posting
+lists with set operations, which run in C where Whoosh's matchers step through every
+document in Python (see :class:`_View`): a query on 10,000 pages takes milliseconds.
+Phrases are looked up through an index of word pairs rather than word positions.
 """
 
 from __future__ import annotations
@@ -94,6 +99,9 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 #: Decoded postings kept per process (8 bytes each), shared by its threads.
 MAX_CACHED_POSTINGS = 4_000_000
+#: Documents of words and their weights kept per thread for the current index version
+#: (about 100 bytes each): the words of recent queries.
+MAX_VIEW_POSTINGS = 200_000
 
 SYNONYMS_FILE = os.path.join(os.path.dirname(__file__), "synonyms.txt")
 
@@ -459,6 +467,7 @@ class _State:
         return cls(int(data["last"]), [int(i) for i in data["gaps"]])
 
     def dump(self) -> str:
+        """The state as stored in the index."""
         return json.dumps({"last": self.last, "gaps": self.gaps})
 
     def advance(self, seen: Sequence[int]) -> _State:
@@ -1010,8 +1019,6 @@ class _View:
     visits the documents that matched.
     """
 
-    MAX_WEIGHTED_POSTINGS = 500_000
-
     def __init__(self, searcher: Any, cache: _SegmentCache) -> None:
         self.searcher = searcher
         self.cache = cache
@@ -1071,7 +1078,7 @@ class _View:
         """Documents containing ``text`` in ``fieldname`` (kept for this version's queries)."""
         key = (fieldname, text)
         if key not in self._docs_of:
-            if self._docs_size > self.MAX_WEIGHTED_POSTINGS:
+            if self._docs_size > MAX_VIEW_POSTINGS:
                 self._docs_of.clear()
                 self._docs_size = 0
             self._docs_of[key] = set(self.postings(fieldname, text))
@@ -1112,7 +1119,7 @@ class _View:
             idf = math.log(1 + (count - len(frequencies) + 0.5) / (len(frequencies) + 0.5))
             factor, norms = idf * (BM25_K1 + 1), self.norms
             weights = {doc: factor * f / (f + norms[doc]) for doc, f in frequencies.items()}
-            if self._weighted > self.MAX_WEIGHTED_POSTINGS:
+            if self._weighted > MAX_VIEW_POSTINGS:
                 self._weights.clear()
                 self._weighted = 0
             self._weights[word] = (weights, idf)

@@ -195,7 +195,8 @@ def put_page(slug: str) -> Any:
             }
         )
         return response, 409
-    body = _page_json(result.page)
+    # The revision this save made: the page may already have moved on by now.
+    body = _page_json(result.page, result.revision)
     body["merged"] = result.merged
     body["created"] = result.created
     body["changed"] = not result.noop
