@@ -277,8 +277,9 @@ def main() -> None:
     for size in args.sizes:
         print(f"measuring {size} pages...", flush=True)
         results.append(bench_size(size, baseline))
-    text = report(results, command.strip())
-    Path(args.output).write_text(text, encoding="utf-8")
+        # Written after each size, so a long run that is stopped keeps what it measured.
+        text = report(results, command.strip())
+        Path(args.output).write_text(text, encoding="utf-8")
     print(text)
 
 
