@@ -66,7 +66,7 @@ def make_app(tmp_path, *, fresh: bool = True, **overrides) -> Flask:
     if not fresh:
         return app
     with app.app_context():
-        if TEST_DATABASE_URL:
+        if TEST_DATABASE_URL and app.config["DATABASE_URL"] == TEST_DATABASE_URL:
             schema = f"commons_test_{os.getpid()}"
             with db.engine.begin() as connection:
                 connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
