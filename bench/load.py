@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import signal
@@ -38,7 +37,7 @@ from commons import auth, create_app, integrity, pages, search
 from commons.extensions import db
 from commons.models import Revision
 
-from .serve import gunicorn, worker_pids
+from .serve import call_json, gunicorn, worker_pids
 
 SHARED_PAGES = 3
 
@@ -79,29 +78,17 @@ class Client(threading.Thread):
         self.edits = 0
 
     def request(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection(self.host, timeout=60)
-        headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": "fr"}
-        body = None
-        if payload is not None:
-            body = json.dumps(payload).encode()
-            headers["Content-Type"] = "application/json"
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
+            status, data = call_json(self.host, method, path, token=self.token, payload=payload)
         except (ConnectionError, http.client.HTTPException):
             with self.report.lock:
                 self.report.interrupted += 1
             return 0, {}
-        finally:
-            connection.close()
         with self.report.lock:
-            self.report.statuses[response.status] += 1
-            if response.status >= 500:
-                self.report.errors.append(f"{method} {path}: {response.status}")
-        kind = response.getheader("Content-Type", "")
-        data = json.loads(raw) if kind.startswith("application/json") and raw else {}
-        return response.status, data
+            self.report.statuses[status] += 1
+            if status >= 500:
+                self.report.errors.append(f"{method} {path}: {status}")
+        return status, data
 
     def run(self) -> None:
         while time.monotonic() < self.deadline:

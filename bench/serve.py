@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -12,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -87,3 +90,28 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def call_json(
+    url: str, method: str, path: str, *, token: str = "", payload: dict | None = None
+) -> tuple[int, dict]:
+    """One HTTP request with an optional JSON body and bearer token; status and JSON answer.
+
+    Network failures (a worker killed mid-request) raise ConnectionError or HTTPException.
+    """
+    connection = http.client.HTTPConnection(urlsplit(url).netloc or url, timeout=60)
+    headers = {"Accept-Language": "fr"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = None
+    if payload is not None:
+        body = json.dumps(payload).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+    finally:
+        connection.close()
+    is_json = response.getheader("Content-Type", "").startswith("application/json")
+    return response.status, (json.loads(raw) if is_json and raw else {})

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
-from bench.serve import gunicorn
+from bench.serve import call_json, gunicorn
 from commons import auth, pages
 from commons.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_app
 
 
-def _call(url: str, method: str, path: str, token: str = "", payload: dict | None = None):
-    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = None
-    if payload is not None:
-        body = json.dumps(payload).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
-    finally:
-        connection.close()
-
-
 def _search(url: str, words: str) -> list[str]:
-    _status, found = _call(url, "GET", "/api/v1/search?q=" + quote(words))
+    _status, found = call_json(url, "GET", "/api/v1/search?q=" + quote(words))
     return [hit["slug"] for hit in found.get("results", [])]
 
 
@@ -50,14 +33,16 @@ def test_an_edit_on_one_instance_is_found_on_the_other(tmp_path) -> None:
     second_env = {**common, "COMMONS_INDEX_DIR": str(tmp_path / "index-b")}
     with gunicorn(env=first_env) as (first, _), gunicorn(env=second_env) as (second, _):
         assert _search(second, "vaches") == ["ferme-partagee"]
-        status, page = _call(first, "GET", "/api/v1/pages/ferme-partagee")
+        status, page = call_json(first, "GET", "/api/v1/pages/ferme-partagee")
         payload = {"body": "Des chèvres et un potager.\n", "base_revision": page["revision"]}
-        status, _saved = _call(first, "PUT", "/api/v1/pages/ferme-partagee", token, payload)
+        status, _saved = call_json(
+            first, "PUT", "/api/v1/pages/ferme-partagee", token=token, payload=payload
+        )
         assert status == 200
         deadline = time.monotonic() + 10
         while _search(second, "chevres") != ["ferme-partagee"] and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _search(second, "chevres") == ["ferme-partagee"]
         assert _search(second, "vaches") == []
-        _status, seen = _call(second, "GET", "/api/v1/pages/ferme-partagee")
+        _status, seen = call_json(second, "GET", "/api/v1/pages/ferme-partagee")
         assert seen["body"] == "Des chèvres et un potager.\n"
