@@ -741,15 +741,16 @@ def _naive_utc(value: datetime | None) -> datetime:
     return (value or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
 
 
-def _write_pages(
-    writer: Any, connection: Connection, page_ids: Sequence[int], replace: bool
-) -> None:
-    """Write the current state of ``page_ids``; deleted or missing pages leave the index."""
-    for start in range(0, len(page_ids), BATCH_PAGES):
-        chunk = list(page_ids[start : start + BATCH_PAGES])
-        rows = connection.execute(
+def _current_pages(
+    execute: Callable[..., Any], ids: Sequence[int]
+) -> tuple[dict[int, Any], dict[int, list[str]]]:
+    """The current state of pages (with their current text) and their tags, by page id."""
+    rows = {
+        row.id: row
+        for row in execute(
             select(
                 Page.id,
+                Page.slug,
                 Page.title,
                 Page.kind,
                 Page.deleted,
@@ -758,15 +759,27 @@ def _write_pages(
                 Revision.hidden,
             )
             .outerjoin(Revision, Revision.id == Page.current_revision_id)
-            .where(Page.id.in_(chunk))
-        ).all()
-        tags: dict[int, list[str]] = {}
-        for page_id, name in connection.execute(
-            select(PageTag.page_id, Tag.name)
-            .join(Tag, Tag.id == PageTag.tag_id)
-            .where(PageTag.page_id.in_(chunk))
-        ):
-            tags.setdefault(page_id, []).append(name)
+            .where(Page.id.in_(ids))
+        )
+    }
+    tags: dict[int, list[str]] = {}
+    for page_id, name in execute(
+        select(PageTag.page_id, Tag.name)
+        .join(Tag, Tag.id == PageTag.tag_id)
+        .where(PageTag.page_id.in_(ids))
+        .order_by(Tag.name)
+    ):
+        tags.setdefault(page_id, []).append(name)
+    return rows, tags
+
+
+def _write_pages(
+    writer: Any, connection: Connection, page_ids: Sequence[int], replace: bool
+) -> None:
+    """Write the current state of ``page_ids``; deleted or missing pages leave the index."""
+    for start in range(0, len(page_ids), BATCH_PAGES):
+        chunk = list(page_ids[start : start + BATCH_PAGES])
+        rows, tags = _current_pages(connection.execute, chunk)
         authors: dict[int, dict[str, None]] = defaultdict(dict)
         for page_id, name, coauthors in connection.execute(
             select(Revision.page_id, Revision.author_name, Revision.coauthors).where(
@@ -777,7 +790,7 @@ def _write_pages(
             names[name] = None
             names.update(dict.fromkeys(coauthors or ()))
         live = set()
-        for page_id, title, kind, deleted, updated, body, hidden in rows:
+        for page_id, _slug, title, kind, deleted, updated, body, hidden in rows.values():
             if deleted:
                 continue
             live.add(page_id)
@@ -1268,31 +1281,7 @@ def _hits(matched: Sequence[tuple[int, float]], terms: set[str]) -> list[Hit]:
     if not matched:
         return []
     ids = [page_id for page_id, _ in matched]
-    rows = {
-        row.id: row
-        for row in db.session.execute(
-            select(
-                Page.id,
-                Page.slug,
-                Page.title,
-                Page.kind,
-                Page.deleted,
-                Page.updated_at,
-                Revision.body,
-                Revision.hidden,
-            )
-            .outerjoin(Revision, Revision.id == Page.current_revision_id)
-            .where(Page.id.in_(ids))
-        )
-    }
-    tags: dict[int, list[str]] = {}
-    for page_id, name in db.session.execute(
-        select(PageTag.page_id, Tag.name)
-        .join(Tag, Tag.id == PageTag.tag_id)
-        .where(PageTag.page_id.in_(ids))
-        .order_by(Tag.name)
-    ):
-        tags.setdefault(page_id, []).append(name)
+    rows, tags = _current_pages(db.session.execute, ids)
     highlighter = _Highlighter(terms)
     hits = []
     for page_id, score in matched:
