@@ -178,9 +178,15 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def attribution(page: Page, revision: Revision) -> Attribution:
-    """The TASL line's parts for ``revision`` of ``page``."""
-    people = contributors(page, up_to=revision)
+def attribution(
+    page: Page, revision: Revision, people: list[Contributor] | None = None
+) -> Attribution:
+    """The TASL line's parts for ``revision`` of ``page``.
+
+    ``people`` are the contributors up to that revision, when the caller has them already.
+    """
+    if people is None:
+        people = contributors(page, up_to=revision)
     origins = sorted({c.origin for c in people if c.origin})
     return Attribution(
         title=revision.title,

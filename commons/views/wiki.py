@@ -159,8 +159,8 @@ def credits_page(slug: str) -> str:
     page = _load(slug)
     revision = page.current_revision
     assert revision is not None
-    attribution = credits.attribution(page, revision)
     contributors = credits.contributors(page)
+    attribution = credits.attribution(page, revision, contributors)
     permalink = _permalink(page, revision)
     return render_template(
         "credits.html",
