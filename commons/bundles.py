@@ -61,6 +61,8 @@ CHUNK = 64 * 1024
 EXPORT_BATCH = 100
 #: Revision rows fetched at a time while exporting a page's history.
 REVISION_BATCH = 50
+#: Pages an import writes before letting their objects go.
+WRITE_BATCH = 100
 #: An upload stays in memory up to this size, then goes to a temporary file.
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
@@ -1512,8 +1514,15 @@ def _merged_license(local: str, incoming: str) -> str:
 def _apply(
     bundle: Bundle, steps: list[_Step], report: ImportReport, progress: Progress | None
 ) -> list[Revision]:
+    """Write every step in the session; returns the revisions of the last batch.
+
+    Every ``WRITE_BATCH`` pages the written objects leave the session (see
+    :func:`_release`), so memory stays flat however large the bundle.
+    """
     revisions: list[Revision] = []
     for done, step in enumerate(steps, start=1):
+        if done % WRITE_BATCH == 0:
+            revisions = _release(revisions)
         page = step.page
         if step.action == "skip":
             report.skipped.append(ImportedPage(page.slug, page.title, reason="exists"))
@@ -1542,6 +1551,21 @@ def _apply(
         if progress:
             progress(done, len(steps))
     return revisions
+
+
+def _release(revisions: list[Revision]) -> list[Revision]:
+    """Flush ``revisions`` and their pages, then let them go; returns the last one.
+
+    The transaction holds the rows, not Python objects. One revision is kept because
+    listeners (the search index) only need to hear that something changed: they catch up
+    on every new revision from the log.
+    """
+    db.session.flush()
+    for revision in revisions:
+        for written in (revision.page, revision):
+            if written in db.session:
+                db.session.expunge(written)
+    return revisions[-1:]
 
 
 def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str | None:
@@ -1611,8 +1635,8 @@ def _append(
     page.title = revision.title
     page.kind = revision.kind
     page.license = revision.license
-    pages._set_tags(page, revision.tags)  # private to the page service, shared on purpose
-    made = pages._append(  # imports write history exactly as saves do
+    pages.set_tags(page, revision.tags)
+    made = pages.append_revision(  # imports write history exactly as saves do
         page,
         action=action,
         body=body,
@@ -1629,7 +1653,7 @@ def _append(
 def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> Revision | None:
     """The bundle's current text and fields as a new revision of ``local``; None if identical."""
     current = incoming.current
-    page = pages._lock(local)  # writers of one page queue up, as in saves
+    page = pages.lock(local)  # writers of one page queue up, as in saves
     body = bundle.body(current)
     assert page.current_revision is not None
     unchanged = (

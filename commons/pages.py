@@ -424,7 +424,8 @@ def _require(allowed: bool) -> None:
 # --- writing -----------------------------------------------------------------------
 
 
-def _set_tags(page: Page, names: list[str]) -> None:
+def set_tags(page: Page, names: list[str]) -> None:
+    """Give ``page`` these tags, creating the ones the wiki does not have yet."""
     existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
     tags = []
     for name in names:
@@ -445,7 +446,7 @@ def _set_links(page: Page, body: str) -> None:
         )
 
 
-def _append(
+def append_revision(
     page: Page,
     *,
     action: Action,
@@ -529,7 +530,8 @@ def _locked_page(condition: ColumnElement[bool]) -> Page | None:
     )
 
 
-def _lock(page: Page) -> Page:
+def lock(page: Page) -> Page:
+    """``page`` read fresh and locked until commit (see :func:`_locked_page`)."""
     locked = _locked_page(Page.id == page.id)
     assert locked is not None
     return locked
@@ -619,9 +621,9 @@ def save(
         )
         db.session.add(page)
         try:
-            _set_tags(page, tag_names)
+            set_tags(page, tag_names)
             db.session.flush()
-            revision = _append(
+            revision = append_revision(
                 page,
                 action=Action.CREATE,
                 body=body,
@@ -689,10 +691,10 @@ def save(
         page.source = source
     if parties is not None:
         page.attribution_parties = parties
-    _set_tags(page, tag_names)
+    set_tags(page, tag_names)
     action = Action.RESTORE if page.deleted else Action.EDIT
     page.deleted = False
-    revision = _append(
+    revision = append_revision(
         page,
         action=action,
         body=body,
@@ -716,7 +718,7 @@ def rename(
 ) -> Revision:
     """Give ``page`` a new title and address; the old address redirects to it."""
     _require(author is not None and author.has_role(Role.EDITOR))
-    page = _lock(page)
+    page = lock(page)
     title = clean_title(new_title)
     slug = clean_slug(new_slug) if new_slug else slugify(title)
     if slug == page.slug and title == page.title:
@@ -733,7 +735,7 @@ def rename(
         page.slug = slug
     page.title = title
     assert page.current_revision is not None
-    revision = _append(
+    revision = append_revision(
         page,
         action=Action.RENAME,
         body=page.current_revision.body,
@@ -747,12 +749,12 @@ def rename(
 def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Hide ``page``; a revision records it and :func:`restore` undoes it."""
     _require(author is not None and author.has_role(Role.EDITOR))
-    page = _lock(page)
+    page = lock(page)
     if page.deleted:
         raise ValidationError(_l("This page is already deleted."), code="already_deleted")
     page.deleted = True
     assert page.current_revision is not None
-    revision = _append(
+    revision = append_revision(
         page,
         action=Action.DELETE,
         body=page.current_revision.body,
@@ -766,7 +768,7 @@ def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
 def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Bring a deleted page back, as a new revision."""
     _require(author is not None and author.has_role(Role.EDITOR))
-    page = _lock(page)
+    page = lock(page)
     if not page.deleted:
         raise ValidationError(_l("This page is not deleted."), code="not_deleted")
     if (
@@ -776,7 +778,7 @@ def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
         raise ValidationError(_l("Another page now uses this address."), code="slug_taken")
     page.deleted = False
     assert page.current_revision is not None
-    revision = _append(
+    revision = append_revision(
         page,
         action=Action.RESTORE,
         body=page.current_revision.body,
@@ -790,7 +792,7 @@ def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
 def revert(page: Page, number: int, *, author: User | None, summary: str = "") -> Revision:
     """Make revision ``number``'s text and metadata current again, as a new revision."""
     _require(can_edit(author, page))
-    page = _lock(page)
+    page = lock(page)
     old = get_revision(page, number)
     if old.hidden:
         raise ValidationError(_l("A hidden revision cannot be restored."), code="hidden")
@@ -806,9 +808,9 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
     page.title = old.title
     page.kind = old.kind
     page.license = old.license
-    _set_tags(page, list(old.tags))
+    set_tags(page, list(old.tags))
     summary = clean_summary(summary) or str(_l("Restored revision %(number)s", number=number))
-    revision = _append(
+    revision = append_revision(
         page, action=Action.REVERT, body=old.body, author=Author.of(author), summary=summary
     )
     commit([revision])

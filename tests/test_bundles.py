@@ -369,9 +369,12 @@ def test_selection_from_a_form_keeps_the_chosen_scope() -> None:
 # --- round trips ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("write_batch", [bundles.WRITE_BATCH, 1])
 def test_round_trip_with_history_keeps_pages_bodies_metadata_and_credits(
-    app, fresh_commons, editor, member, admin
+    app, fresh_commons, editor, member, admin, monkeypatch, write_batch
 ) -> None:
+    # With a batch of one, every page is flushed and let go before the next is written.
+    monkeypatch.setattr(bundles, "WRITE_BATCH", write_batch)
     sample(editor, member, admin)
     data = export(bundles.Selection(everything=True, history=True))
     expected = snapshot()
@@ -699,7 +702,7 @@ def test_a_bad_page_after_good_ones_stores_nothing(app, changed) -> None:
 def test_a_failure_while_writing_rolls_everything_back(app, monkeypatch, changed) -> None:
     manifest = _twice(slug="autre")
     written = []
-    original = pages._append
+    original = pages.append_revision
 
     def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         if written:
@@ -707,7 +710,7 @@ def test_a_failure_while_writing_rolls_everything_back(app, monkeypatch, changed
         written.append(original(*args, **kwargs))
         return written[-1]
 
-    monkeypatch.setattr(pages, "_append", failing)
+    monkeypatch.setattr(pages, "append_revision", failing)
     with pytest.raises(RuntimeError):
         bundles.import_bundle(io.BytesIO(bundle_of(manifest)))
     assert written and counts() == (0, 0) and changed == []

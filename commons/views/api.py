@@ -26,7 +26,7 @@ MAX_PER_PAGE = 200
 
 
 @bp.before_request
-def _csrf_for_session_writes() -> Any:
+def refuse_session_write_without_csrf() -> Any:
     """Bearer tokens need no CSRF token; a browser session writing does."""
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return None
