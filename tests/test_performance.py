@@ -33,7 +33,7 @@ def _grow(member, slug: str, revisions: int, links: int) -> None:
         pages.save(slug, title=title, body=body, author=member)
 
 
-def test_page_view_queries_do_not_grow_with_history_or_links(client, member) -> None:
+def test_page_view_queries_do_not_grow_with_history_or_links(client, auth, member) -> None:
     pages.save(None, title="Petite", body="[[Page 0]]\n", author=member, tags="a, b")
     pages.save(None, title="Grande", body="texte\n", author=member, tags="a, b")
     _grow(member, "grande", revisions=30, links=40)
@@ -41,6 +41,7 @@ def test_page_view_queries_do_not_grow_with_history_or_links(client, member) -> 
         pages.save(None, title=f"Page {n}", body="[[Grande]]\n", author=member)
     client.get("/wiki/petite")  # fills the rendered-HTML cache
     client.get("/wiki/grande")
+    auth.login(member)  # members get a page rendered for them, never a cached one
     with counted_queries() as small:
         assert client.get("/wiki/petite").status_code == 200
     with counted_queries() as large:
@@ -65,6 +66,25 @@ def test_rendered_html_is_cached_per_revision(client, member) -> None:
     with counted_queries() as statements:
         client.get("/wiki/cache")
     assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
+
+
+def test_a_cached_visitor_view_borrows_one_connection_for_one_query(client, member) -> None:
+    pages.save(None, title="Visitée", body="[[Absente]]\n", author=member)
+    client.get("/wiki/visitee")
+    checkouts = []
+
+    def checkout(*_args) -> None:  # noqa: ANN002
+        checkouts.append(1)
+
+    event.listen(db.engine, "checkout", checkout)
+    try:
+        with counted_queries() as statements:
+            response = client.get("/wiki/visitee")
+    finally:
+        event.remove(db.engine, "checkout", checkout)
+    assert response.status_code == 200 and "Absente" in response.get_data(as_text=True)
+    # The visitor stamp runs on the driver connection; nothing goes through the ORM.
+    assert checkouts == [1] and statements == []
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client) -> None:
