@@ -1,11 +1,19 @@
-"""Full-text search over pages, with Whoosh.
+"""Full-text search over pages and media, with Whoosh.
 
 The database is the source of truth; the index is a cache of it. The index records
-the id of the last revision it has seen (and the ids just below it that were not yet
-committed then), and catches up from the revision log after a save, on first use and
-before answering a query when it is behind. Every process may thus keep its own index
-folder, or share one: writers take Whoosh's lock, readers never wait. An index that is
-lost, corrupted or built with another schema is recreated and refilled from the log.
+the id of the last revision and of the last media version it has seen (and the ids just
+below them that were not yet committed then), and catches up from those two logs after
+a save, on first use and before answering a query when it is behind. Every process may
+thus keep its own index folder, or share one: writers take Whoosh's lock, readers never
+wait. An index that is lost, corrupted or built with another schema is recreated and
+refilled from the logs.
+
+Media (uploaded files) are documents of their own in the same index, with fields of
+their own, so they never change what a page query matches, counts, ranks or suggests.
+A media is found by its name, title, description, authors and the captions pages give
+it when they show it. A page's document keeps those captions, so that when a page
+changes, the media it showed before or shows now are indexed again with what every
+page says of them, without reading other pages from the database.
 
 One analysis serves French and English: elisions split (``l'économie``), accents and
 ligatures folded (``œ`` → ``oe``), stop words of both languages dropped, then a light
@@ -44,7 +52,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, func, inspect, or_, select
+from sqlalchemy import Connection, exists, func, inspect, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as whoosh_index
 from whoosh import qparser, writing
@@ -56,16 +64,21 @@ from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.support.levenshtein import distance as edit_distance
 
-from . import pages
+from . import pages, render
 from .extensions import db
-from .models import Page, PageTag, Revision, Tag
+from .models import Media, MediaVersion, Page, PageTag, Revision, Tag
 
 log = logging.getLogger(__name__)
 
 #: Bumped when the schema or the analysis changes: older indexes are then rebuilt.
-SCHEMA_MARKER = "schema_5"
+SCHEMA_MARKER = "schema_6"
 #: The document holding the catch-up state; masked out of every search.
 STATE_ID = "__state__"
+#: The ``type`` of media documents (pages have none) and the prefix of their ids.
+MEDIA_TYPE = "media"
+MEDIA_ID_PREFIX = "m"
+#: Media shown with the first page of results.
+MAX_MEDIA_HITS = 6
 #: Revision ids are handed out before their transaction commits, so on PostgreSQL a
 #: lower id can appear after a higher one. Ids missing below the newest one seen are
 #: re-checked until they fall this far behind it.
@@ -131,11 +144,23 @@ class Hit:
 
 
 @dataclass
+class MediaHit:
+    """One matching media (``kind`` is "image" or "document"); ``snippet`` as for pages."""
+
+    name: str
+    title: str
+    kind: str
+    snippet: Markup
+    score: float
+
+
+@dataclass
 class SearchResults:
     """One page of results with facets, a "did you mean" and an optional friendly message.
 
     ``corrected`` is the query actually run when the one typed matched nothing and a
-    close spelling did.
+    close spelling did. ``media`` are the best matching files, best first, apart from
+    the pages: they count in no total or facet.
     """
 
     query: str
@@ -148,6 +173,7 @@ class SearchResults:
     tags: list[Facet] = field(default_factory=list)
     message: Any = None
     corrected: str | None = None
+    media: list[MediaHit] = field(default_factory=list)
 
 
 # --- analysis ------------------------------------------------------------------------
@@ -318,8 +344,23 @@ def _schema() -> Schema:
         spell=TEXT(analyzer=WordTokenizer(stem=False), phrase=False),
         updated=DATETIME(sortable=True),
         state=STORED(),
+        # A page's captions of the media it shows ({name: [caption]}), and those names
+        # to find the pages showing a media.
+        captions=STORED(),
+        embeds=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
+        # Media documents: their type, and fields of their own, like a page's, so that
+        # page queries never meet them.
+        type=ID(),
+        media_title=TEXT(analyzer=WordTokenizer(), phrase=False),
+        media_all=TEXT(analyzer=WordTokenizer(), phrase=False),
+        media_pairs=TEXT(analyzer=WordTokenizer(pairs=True), phrase=False),
+        media_captions=STORED(),
         **{SCHEMA_MARKER: STORED()},
     )
+
+
+#: Where a media view looks up the fields a query names (see :class:`_View`).
+_MEDIA_FIELDS = {"all": "media_all", "title": "media_title", "pairs": "media_pairs"}
 
 
 # --- markdown to text ------------------------------------------------------------------
@@ -347,6 +388,30 @@ def plain_text(body: str) -> str:
     for pattern, replacement in _MARKDOWN:
         body = pattern.sub(replacement, body)
     return body.strip()
+
+
+# As render.py reads them: ![caption](media:name) and [[media:name|caption]].
+_EMBED = re.compile(
+    r"!\[([^\]]*)\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)(?:\|([^\[\]\n]+))?\]\]"
+)
+
+
+def _captions_in(body: str) -> dict[str, list[str]]:
+    """The captions a Markdown ``body`` gives the media it shows: {name: [caption]}.
+
+    Media shown without a caption are left out: they add no words to search.
+    """
+    if render.MEDIA_SCHEME not in body:
+        return {}
+    # render.media_targets knows which references are in code, hence not shown.
+    shown = set(render.media_targets(body))
+    found: dict[str, list[str]] = {}
+    for match in _EMBED.finditer(body):
+        name = render.media_name(match.group(2) or match.group(3))
+        caption = plain_text(match.group(1) or match.group(4) or "")
+        if name in shown and caption and caption not in found.get(name, ()):
+            found.setdefault(name, []).append(caption)
+    return found
 
 
 # --- synonyms ----------------------------------------------------------------------------
@@ -452,11 +517,52 @@ def _quoted(text: str) -> str:
 
 
 @dataclass
-class _State:
-    """How far the index has read the revision log."""
+class _Log:
+    """How far the index has read one log: the revisions, or the media versions."""
 
     last: int = 0
     gaps: list[int] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> _Log:
+        """The log as stored by :meth:`dump`."""
+        return cls(int(data["last"]), [int(i) for i in data["gaps"]])
+
+    def dump(self) -> dict[str, Any]:
+        """The log as stored in the index."""
+        return {"last": self.last, "gaps": self.gaps}
+
+    def advance(self, seen: Sequence[int]) -> _Log:
+        """The log after reading the rows ``seen`` (ids, in increasing order)."""
+        seen_set = set(seen)
+        last = max(self.last, seen[-1]) if seen else self.last
+        gaps = {gap for gap in self.gaps if gap not in seen_set}
+        lowest = max(self.last, last - GAP_WINDOW)
+        gaps.update(i for i in range(lowest + 1, last) if i not in seen_set)
+        kept = sorted(gap for gap in gaps if gap > last - GAP_WINDOW)[-MAX_GAPS:]
+        return _Log(last, kept)
+
+    def unseen(self, column: Any) -> Any:
+        """The condition on the id ``column`` of the log's rows not read yet."""
+        condition = column > self.last
+        return or_(condition, column.in_(self.gaps)) if self.gaps else condition
+
+    @classmethod
+    def read_to_end(cls, connection: Connection, column: Any) -> _Log:
+        """The log once every row committed now is read: the state of a full reindex."""
+        last = connection.scalar(select(func.max(column))) or 0
+        recent = connection.scalars(
+            select(column).where(column > last - GAP_WINDOW).order_by(column)
+        ).all()
+        return cls(max(last - GAP_WINDOW, 0)).advance(list(recent))
+
+
+@dataclass
+class _State:
+    """How far the index has read the revision log and the media version log."""
+
+    revisions: _Log = field(default_factory=_Log)
+    media: _Log = field(default_factory=_Log)
 
     @classmethod
     def load(cls, searcher: Any) -> _State:
@@ -464,21 +570,11 @@ class _State:
         if not document:
             return cls()
         data = json.loads(document["state"])
-        return cls(int(data["last"]), [int(i) for i in data["gaps"]])
+        return cls(_Log.load(data["revisions"]), _Log.load(data["media"]))
 
     def dump(self) -> str:
         """The state as stored in the index."""
-        return json.dumps({"last": self.last, "gaps": self.gaps})
-
-    def advance(self, seen: Sequence[int]) -> _State:
-        """The state after reading the revisions ``seen`` (ids, in increasing order)."""
-        seen_set = set(seen)
-        last = max(self.last, seen[-1]) if seen else self.last
-        gaps = {gap for gap in self.gaps if gap not in seen_set}
-        lowest = max(self.last, last - GAP_WINDOW)
-        gaps.update(i for i in range(lowest + 1, last) if i not in seen_set)
-        kept = sorted(gap for gap in gaps if gap > last - GAP_WINDOW)[-MAX_GAPS:]
-        return _State(last, kept)
+        return json.dumps({"revisions": self.revisions.dump(), "media": self.media.dump()})
 
 
 class _Unavailable(Exception):
@@ -586,12 +682,17 @@ class Engine:
             local.searcher = index.searcher()
         return local.searcher
 
-    def view(self, searcher: Any) -> _View:
-        """The document sets of ``searcher``, built once per index version and thread."""
-        view = getattr(self._local, "view", None)
-        if view is None or view.searcher is not searcher:
-            view = self._local.view = _View(searcher, self._segments)
-        return view
+    def view(self, searcher: Any, media: bool = False) -> _View:
+        """The page (or ``media``) documents of ``searcher``, as sets to match and rank.
+
+        Built once per index version and thread.
+        """
+        views = getattr(self._local, "views", None)
+        if views is None or views[0] is not searcher:
+            views = self._local.views = (searcher, {})
+        if media not in views[1]:
+            views[1][media] = _View(searcher, self._segments, media)
+        return views[1][media]
 
     def synonyms(self) -> Synonyms:
         """The built-in synonyms plus the admin's file, reloaded when that file changes."""
@@ -613,12 +714,16 @@ class Engine:
     # --- catching up with the database
 
     @staticmethod
-    def _pending(connection: Connection, state: _State, limit: int) -> list[tuple[int, int]]:
-        """(revision id, page id) of revisions the index has not seen, oldest first."""
-        condition = Revision.id > state.last
-        if state.gaps:
-            condition = or_(condition, Revision.id.in_(state.gaps))
-        statement = select(Revision.id, Revision.page_id).where(condition).order_by(Revision.id)
+    def _pending(
+        connection: Connection, columns: tuple[Any, Any], log: _Log, limit: int
+    ) -> list[tuple[int, int]]:
+        """(row id, owner id) of the rows of a log the index has not seen, oldest first.
+
+        ``columns`` are the log's id and owner columns: :data:`_REVISIONS` or
+        :data:`_MEDIA_VERSIONS`.
+        """
+        row_id, owner = columns
+        statement = select(row_id, owner).where(log.unseen(row_id)).order_by(row_id)
         return [(row[0], row[1]) for row in connection.execute(statement.limit(limit))]
 
     def state(self) -> _State:
@@ -630,11 +735,16 @@ class Engine:
         return known[1]
 
     def behind(self) -> bool:
-        """Whether the database holds revisions the index has not seen."""
+        """Whether the database holds revisions or media versions the index has not seen."""
         state = self.state()
+        # One round trip for both logs: this runs before every query.
+        statement = select(
+            exists().where(state.revisions.unseen(Revision.id)),
+            exists().where(state.media.unseen(MediaVersion.id)),
+        )
         try:
             with db.engine.connect() as connection:
-                return bool(self._pending(connection, state, 1))
+                return any(connection.execute(statement).one())
         except SQLAlchemyError:
             # No tables yet (before migrations): nothing to index.
             return False
@@ -642,9 +752,10 @@ class Engine:
     def catch_up(
         self, timeout: float, page_ids: Iterable[int] = (), limit: int | None = None
     ) -> int:
-        """Index the revisions the index has not seen, plus ``page_ids``; pages indexed.
+        """Index the revisions and media versions the index has not seen, plus ``page_ids``.
 
-        With ``limit``, stops after about that many pages.
+        Returns the number of pages and media indexed. With ``limit``, stops after
+        about that many.
         """
         forced = set(page_ids)
         done = 0
@@ -656,20 +767,42 @@ class Engine:
                 # save or query will check again.
                 return done
             try:
-                with writer.searcher() as searcher:
+                room = BATCH_PAGES if limit is None else limit - done
+                # The writer's searcher shows the index as last committed, by anyone.
+                with writer.searcher() as searcher, db.engine.connect() as connection:
                     state = _State.load(searcher)
-                with db.engine.connect() as connection:
-                    rows = self._pending(connection, state, MAX_PENDING_ROWS)
-                    seen, batch = _batch(rows, BATCH_PAGES if limit is None else limit - done)
+                    rows = self._pending(connection, _REVISIONS, state.revisions, MAX_PENDING_ROWS)
+                    seen, batch = _batch(rows, room)
                     batch |= forced
-                    _write_pages(writer, connection, sorted(batch), replace=True)
-                complete = len(seen) == len(rows) < MAX_PENDING_ROWS
-                writer.update_document(id=STATE_ID, state=state.advance(seen).dump())
+                    before = _indexed_captions(searcher, batch)
+                    after = _write_pages(writer, connection, sorted(batch), replace=True)
+                    versions = self._pending(
+                        connection, _MEDIA_VERSIONS, state.media, MAX_PENDING_ROWS
+                    )
+                    seen_versions, media_ids = _batch(versions, room)
+                    # Media whose captions may have changed: those the pages showed
+                    # before or show now, when what they say of them changed.
+                    names = {
+                        name
+                        for page_id in batch
+                        if before.get(page_id, {}) != after[page_id]
+                        for name in (*before.get(page_id, {}), *after[page_id])
+                    }
+                    if media_ids or names:
+                        media_rows = _current_media(connection.execute, media_ids, names)
+                        shown = _shown_captions(searcher, {row.name for row in media_rows}, after)
+                        _write_media(writer, connection, media_rows, shown, replace=True)
+                complete = all(
+                    len(read) == len(pending) < MAX_PENDING_ROWS
+                    for read, pending in ((seen, rows), (seen_versions, versions))
+                )
+                state = _State(state.revisions.advance(seen), state.media.advance(seen_versions))
+                writer.update_document(id=STATE_ID, state=state.dump())
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
-            done += len(batch)
+            done += len(batch) + len(media_ids)
             forced = set()
             if complete:
                 break
@@ -695,26 +828,40 @@ class Engine:
                 db.session.remove()
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Rebuild the whole index from the database; returns the number of pages."""
+        """Rebuild the whole index (pages, then media) from the database.
+
+        Returns the number of pages; ``progress(done, total)`` follows them.
+        """
         writer = self.writer(REINDEX_LOCK_TIMEOUT, limitmb=128)
         try:
             with db.engine.connect() as connection:
-                last = connection.scalar(select(func.max(Revision.id))) or 0
-                recent = connection.scalars(
-                    select(Revision.id).where(Revision.id > last - GAP_WINDOW).order_by(Revision.id)
-                ).all()
+                # Read before the pages and media: what is committed meanwhile is
+                # indexed again by the next catch-up.
+                state = _State(
+                    _Log.read_to_end(connection, Revision.id),
+                    _Log.read_to_end(connection, MediaVersion.id),
+                )
                 page_ids = connection.scalars(
                     select(Page.id).where(Page.deleted.is_(False)).order_by(Page.id)
                 ).all()
                 total = len(page_ids)
                 if progress:
                     progress(0, total)
+                shown: dict[str, list[str]] = defaultdict(list)
                 for start in range(0, total, BATCH_PAGES):
                     chunk = page_ids[start : start + BATCH_PAGES]
-                    _write_pages(writer, connection, chunk, replace=False)
+                    written = _write_pages(writer, connection, chunk, replace=False)
+                    # In page order, as catching up gathers them.
+                    for _, page_captions in sorted(written.items()):
+                        for name, texts in page_captions.items():
+                            shown[name].extend(texts)
                     if progress:
                         progress(start + len(chunk), total)
-            state = _State(max(last - GAP_WINDOW, 0)).advance(list(recent))
+                media_ids = connection.scalars(select(Media.id).order_by(Media.id)).all()
+                for start in range(0, len(media_ids), BATCH_PAGES):
+                    chunk = media_ids[start : start + BATCH_PAGES]
+                    media_rows = _current_media(connection.execute, chunk)
+                    _write_media(writer, connection, media_rows, shown, replace=False)
             writer.add_document(id=STATE_ID, state=state.dump())
             # CLEAR swaps the new segment in at once: readers never see a half-empty index.
             writer.commit(mergetype=writing.CLEAR)
@@ -724,15 +871,20 @@ class Engine:
         return total
 
 
-def _batch(rows: Sequence[tuple[int, int]], pages: int) -> tuple[list[int], set[int]]:
-    """The first revisions of ``rows`` touching at most ``pages`` pages: (ids, pages)."""
+#: The logs the index reads: (row id, what the row changes).
+_REVISIONS = (Revision.id, Revision.page_id)
+_MEDIA_VERSIONS = (MediaVersion.id, MediaVersion.media_id)
+
+
+def _batch(rows: Sequence[tuple[int, int]], owners: int) -> tuple[list[int], set[int]]:
+    """The first rows of a log touching at most ``owners`` pages or media: (ids, owners)."""
     seen: list[int] = []
     batch: set[int] = set()
-    for revision_id, page_id in rows:
-        if page_id not in batch and len(batch) >= min(pages, BATCH_PAGES):
+    for row_id, owner_id in rows:
+        if owner_id not in batch and len(batch) >= min(owners, BATCH_PAGES):
             break
-        batch.add(page_id)
-        seen.append(revision_id)
+        batch.add(owner_id)
+        seen.append(row_id)
     return seen, batch
 
 
@@ -773,29 +925,47 @@ def _current_pages(
     return rows, tags
 
 
+def _authors(
+    connection: Connection, columns: tuple[Any, Any, Any], ids: Sequence[int]
+) -> dict[int, dict[str, None]]:
+    """Everyone credited by the rows of a log for ``ids``, in order, once each.
+
+    ``columns`` are the log's owner column, its author's name and its other names.
+    """
+    owner, author, others = columns
+    authors: dict[int, dict[str, None]] = defaultdict(dict)
+    for owner_id, name, more in connection.execute(
+        select(owner, author, others).where(owner.in_(ids))
+    ):
+        names = authors[owner_id]
+        names[name] = None
+        names.update(dict.fromkeys(more or ()))
+    return authors
+
+
 def _write_pages(
     writer: Any, connection: Connection, page_ids: Sequence[int], replace: bool
-) -> None:
-    """Write the current state of ``page_ids``; deleted or missing pages leave the index."""
+) -> dict[int, dict[str, list[str]]]:
+    """Write the current state of ``page_ids``; deleted or missing pages leave the index.
+
+    Returns the captions each of ``page_ids`` now gives the media it shows (none for a
+    page that left the index).
+    """
+    shown: dict[int, dict[str, list[str]]] = {}
     for start in range(0, len(page_ids), BATCH_PAGES):
         chunk = list(page_ids[start : start + BATCH_PAGES])
         rows, tags = _current_pages(connection.execute, chunk)
-        authors: dict[int, dict[str, None]] = defaultdict(dict)
-        for page_id, name, coauthors in connection.execute(
-            select(Revision.page_id, Revision.author_name, Revision.coauthors).where(
-                Revision.page_id.in_(chunk)
-            )
-        ):
-            names = authors[page_id]
-            names[name] = None
-            names.update(dict.fromkeys(coauthors or ()))
+        authors = _authors(
+            connection, (Revision.page_id, Revision.author_name, Revision.coauthors), chunk
+        )
         live = set()
         for page_id, _slug, title, kind, deleted, updated, body, hidden in rows.values():
             if deleted:
                 continue
             live.add(page_id)
             # A hidden revision's text is withheld from everyone, the index included.
-            text = "" if hidden or body is None else plain_text(body)
+            visible = "" if hidden or body is None else body
+            text = plain_text(visible)
             page_tags = sorted(tags.get(page_id, []))
             # One string for the three fields, so it is split into words only once.
             words = "\n".join((title, " ".join(page_tags), text, " ".join(authors[page_id])))
@@ -810,13 +980,97 @@ def _write_pages(
                 "size": len(words),
                 "updated": _naive_utc(updated),
             }
+            shown[page_id] = _captions_in(visible)
+            if shown[page_id]:
+                document["captions"] = shown[page_id]
+                document["embeds"] = "\n".join(shown[page_id])
             if replace:
                 writer.update_document(**document)
             else:
                 writer.add_document(**document)
-        if replace:
-            for page_id in set(chunk) - live:
+        for page_id in set(chunk) - live:
+            shown[page_id] = {}
+            if replace:
                 writer.delete_by_term("id", str(page_id))
+    return shown
+
+
+def _indexed_captions(searcher: Any, page_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+    """The captions pages gave the media they showed when they were last indexed."""
+    found = {}
+    for page_id in page_ids:
+        document = searcher.document(id=str(page_id))
+        if document and document.get("captions"):
+            found[page_id] = document["captions"]
+    return found
+
+
+def _shown_captions(
+    searcher: Any, names: set[str], batch: dict[int, dict[str, list[str]]]
+) -> dict[str, list[str]]:
+    """The captions live pages give each media of ``names``, in page order.
+
+    The pages of ``batch`` (being indexed) as it says; the others as the index has them.
+    """
+    by_page: dict[str, dict[int, list[str]]] = defaultdict(dict)
+    for name in names:
+        for docnum in searcher.document_numbers(embeds=name):
+            stored = searcher.stored_fields(docnum)
+            by_page[name][int(stored["id"])] = stored["captions"][name]
+    for page_id, page_captions in batch.items():
+        for name in names:
+            by_page[name].pop(page_id, None)
+            if name in page_captions:
+                by_page[name][page_id] = page_captions[name]
+    return {
+        name: [text for _, texts in sorted(pages_captions.items()) for text in texts]
+        for name, pages_captions in by_page.items()
+    }
+
+
+def _current_media(
+    execute: Callable[..., Any], ids: Iterable[int], names: Iterable[str] = ()
+) -> list[Any]:
+    """The current state of the media with these ids or names."""
+    return list(
+        execute(
+            select(Media.id, Media.name, Media.kind, Media.title, Media.description).where(
+                or_(Media.id.in_(list(ids)), Media.name.in_(list(names)))
+            )
+        )
+    )
+
+
+def _write_media(
+    writer: Any,
+    connection: Connection,
+    rows: Sequence[Any],
+    shown: dict[str, list[str]],
+    replace: bool,
+) -> None:
+    """Write media ``rows`` (from :func:`_current_media`) with the captions ``shown``."""
+    authors = _authors(
+        connection,
+        (MediaVersion.media_id, MediaVersion.author_name, MediaVersion.creators),
+        [row.id for row in rows],
+    )
+    for row in rows:
+        texts = shown.get(row.name, [])
+        # The name's words too: "affiche-atelier-2024.png" is found by "atelier".
+        words = "\n".join((row.title, row.name, row.description, *texts, " ".join(authors[row.id])))
+        document = {
+            "id": f"{MEDIA_ID_PREFIX}{row.id}",
+            "type": MEDIA_TYPE,
+            "media_title": f"{row.title}\n{row.name}",
+            "media_all": words,
+            "media_pairs": words,
+            "media_captions": texts,
+            "size": len(words),
+        }
+        if replace:
+            writer.update_document(**document)
+        else:
+            writer.add_document(**document)
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -922,15 +1176,18 @@ def _parse(text: str, schema: Schema, synonyms: Synonyms) -> tuple[Any, Any]:
     return parsed, message
 
 
-def _positive_terms(parsed: Any) -> set[str]:
-    """The words a query looks for, leaving out those it excludes."""
+def _positive_terms(parsed: Any, phrases: bool = False) -> set[str]:
+    """The words a query looks for, leaving out those it excludes.
+
+    With ``phrases``, the words of its phrases too.
+    """
     if isinstance(parsed, wq.Not):
         return set()
     if isinstance(parsed, wq.AndNot):
-        return _positive_terms(parsed.a)
+        return _positive_terms(parsed.a, phrases)
     if parsed.is_leaf():
-        return {str(text) for fieldname, text in parsed.terms() if fieldname == "all"}
-    return set().union(*(_positive_terms(child) for child in parsed.children()))
+        return {str(text) for fieldname, text in parsed.terms(phrases) if fieldname == "all"}
+    return set().union(*(_positive_terms(child, phrases) for child in parsed.children()))
 
 
 def _decode_postings(matcher: Any) -> tuple[array, array]:
@@ -1030,34 +1287,62 @@ class _View:
     at a time; set operations on posting lists do the same work in C, many times faster.
     Ranking (BM25 on the page's words, plus a bonus for words in its title) then only
     visits the documents that matched.
+
+    A view sees either the pages or the media (``media``): each is a world of its own,
+    with its own documents, word weights and average length. A media view reads the
+    fields a query names ("all", "title", "pairs") from the media's fields instead.
     """
 
-    def __init__(self, searcher: Any, cache: _SegmentCache) -> None:
+    def __init__(self, searcher: Any, cache: _SegmentCache, media: bool = False) -> None:
         self.searcher = searcher
         self.cache = cache
+        self.renamed = _MEDIA_FIELDS if media else {}
         subsearchers = searcher.subsearchers or [(searcher, 0)]
         # An index without documents has a reader without a segment: nothing to read.
         self.segments = [
             (sub.reader(), offset) for sub, offset in subsearchers if sub.reader().segment()
         ]
-        self.live: set[int] = set()
+        deleted: set[int] = set()
         for reader, offset in self.segments:
-            docs = set(range(offset, offset + reader.doc_count_all()))
             if reader.has_deletions():
-                docs.difference_update(offset + d for d in reader.segment().deleted_docs())
-            self.live |= docs
-        self.live -= set(self.postings("id", STATE_ID))
-        self.kinds = self._values("kind")
-        self.tags = self._values("tags")
-        self.updated = self.column("updated")
+                deleted.update(offset + d for d in reader.segment().deleted_docs())
+        typed = set(self.postings("type", MEDIA_TYPE))
+        if media:
+            docs = typed
+        else:
+            docs = set().union(
+                *(
+                    range(offset, offset + reader.doc_count_all())
+                    for reader, offset in self.segments
+                )
+            )
+            docs -= typed
+            docs -= set(self.postings("id", STATE_ID))
+        self.live = docs - deleted
         sizes = self.column("size")
-        average = max(sum(sizes) / max(len(sizes), 1), 1.0)
+        average = max(sum(map(sizes.__getitem__, self.live)) / max(len(self.live), 1), 1.0)
         # BM25's length normalisation of each document.
         self.norms = [BM25_K1 * (1 - BM25_B + BM25_B * size / average) for size in sizes]
         self._weights: dict[str, tuple[dict[int, float], float]] = {}
         self._weighted = 0
         self._docs_of: dict[tuple[str, str], set[int]] = {}
         self._docs_size = 0
+
+    # Facets and dates serve pages only: a media view never reads them.
+    @functools.cached_property
+    def kinds(self) -> dict[str, set[int]]:
+        """Each page kind with its documents."""
+        return self._values("kind")
+
+    @functools.cached_property
+    def tags(self) -> dict[str, set[int]]:
+        """Each tag with its documents."""
+        return self._values("tags")
+
+    @functools.cached_property
+    def updated(self) -> list:
+        """When each document was last changed, by document number."""
+        return self.column("updated")
 
     def _values(self, fieldname: str) -> dict[str, set[int]]:
         """Each term of a field (a kind, a tag) with its documents, deleted ones included."""
@@ -1077,6 +1362,7 @@ class _View:
 
     def postings(self, fieldname: str, text: str) -> dict[int, float]:
         """Document number → frequency of ``text`` in ``fieldname``, deleted ones included."""
+        fieldname = self.renamed.get(fieldname, fieldname)
         found: dict[int, float] = {}
         for reader, offset in self.segments:
             ids, weights = self.cache.postings(reader, fieldname, text)
@@ -1226,15 +1512,59 @@ def _run(
         results.suggestion = _suggest(searcher, text)
 
     found = _execute(searcher, view, parsed, kind, tag, results, sort)
+    queries = [parsed]
     if not found and results.suggestion and text:
         corrected, _ = _parse(results.suggestion, searcher.schema, engine.synonyms())
         if corrected is not None and _execute(searcher, view, corrected, kind, tag, results, sort):
+            queries.append(corrected)
             results.corrected = results.suggestion
             results.message = _l(
                 "No page matches “%(query)s”: here are the results for “%(suggestion)s”.",
                 query=text,
                 suggestion=results.suggestion,
             )
+    # Files have no kind or tag: a filter on those asks for pages only. They are shown
+    # once, with the first page of results.
+    if not (kind or tag) and results.page == 1:
+        results.media = _find_media(engine.view(searcher, media=True), queries)
+
+
+def _find_media(view: _View, queries: Sequence[Any]) -> list[MediaHit]:
+    """The best media for the first of ``queries`` matching any (the typed one first)."""
+    for parsed in queries:
+        # A file's name is often searched whole, as a phrase ("affiche-atelier.png").
+        terms = _positive_terms(parsed, phrases=True)
+        # A query of exclusions only would list every file: no files for it.
+        matching = view.matching(parsed) if terms and view.live else set()
+        if matching:
+            return _media_hits(view.searcher, view.rank(matching, terms, MAX_MEDIA_HITS), terms)
+    return []
+
+
+def _media_hits(
+    searcher: Any, ranked: Sequence[tuple[int, float]], terms: set[str]
+) -> list[MediaHit]:
+    """Hits for the ranked (document, score) of media, with what the database says now."""
+    stored = [searcher.stored_fields(doc) for doc, _ in ranked]
+    ids = [int(fields["id"].removeprefix(MEDIA_ID_PREFIX)) for fields in stored]
+    rows = {row.id: row for row in _current_media(db.session.execute, ids)}
+    highlighter = _Highlighter(terms)
+    hits = []
+    for media_id, fields, (_, score) in zip(ids, stored, ranked, strict=True):
+        row = rows.get(media_id)
+        if row is None:
+            continue
+        text = " · ".join(filter(None, (row.description, *fields.get("media_captions", ()))))
+        hits.append(
+            MediaHit(
+                name=row.name,
+                title=row.title,
+                kind=row.kind,
+                snippet=snippet(text, highlighter),
+                score=float(score),
+            )
+        )
+    return hits
 
 
 def _execute(
@@ -1444,14 +1774,18 @@ def _changed_pages(revisions: Sequence[Revision]) -> set[int]:
 
 
 def catch_up() -> int:
-    """Index the revisions committed since the index last looked; returns pages indexed."""
+    """Index what was committed since the index last looked; returns pages and media indexed.
+
+    Revisions and media versions alike: a new upload is found once this has run, in
+    any process (a query runs it when the index is behind).
+    """
     return _engine().catch_up(SAVE_LOCK_TIMEOUT)
 
 
 def reindex(progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the index from the database; ``progress(done, total)`` follows the pages.
+    """Rebuild the index, pages and media, from the database.
 
-    Returns the number of pages indexed.
+    ``progress(done, total)`` follows the pages; returns the number of pages indexed.
     """
     return _engine().reindex(progress)
 
@@ -1464,10 +1798,12 @@ def search(
     per_page: int = 20,
     sort: str = "relevance",
 ) -> SearchResults:
-    """Search live pages for ``query``, filtered by ``kind`` and ``tag``.
+    """Search live pages for ``query``, filtered by ``kind`` and ``tag``; and media.
 
-    ``sort`` is "relevance" or "recent". Never raises on a user's query: what cannot be
-    understood is searched as plain words, with a friendly ``message``.
+    ``sort`` is "relevance" or "recent". The best matching media come with the first
+    page of results when neither ``kind`` nor ``tag`` is given. Never raises on a user's
+    query: what cannot be understood is searched as plain words, with a friendly
+    ``message``.
     """
     page = max(1, int(page or 1))
     per_page = min(max(1, int(per_page or 20)), 100)
@@ -1496,5 +1832,6 @@ def search(
             if attempt or engine.healthy() or not engine.recreate():
                 break
     results.hits, results.total, results.kinds, results.tags = [], 0, [], []
+    results.media = []
     results.message = _l("Search is not available at the moment. Please try again later.")
     return results

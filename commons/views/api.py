@@ -255,6 +255,16 @@ def search() -> Response:
                 "kind": {f.value: f.count for f in results.kinds},
                 "tag": {f.value: f.count for f in results.tags},
             },
+            "media": [
+                {
+                    "name": m.name,
+                    "title": m.title,
+                    "kind": m.kind,
+                    "snippet": m.snippet,
+                    "url": url_for("media.show", name=m.name, _external=True),
+                }
+                for m in results.media
+            ],
         }
     )
 
