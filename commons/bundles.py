@@ -2,11 +2,12 @@
 
 A bundle (format ``commons-bundle``, version 1, described in ``docs/bundle-format.md``)
 holds every selected page as Markdown and as standalone HTML, an ``index.html``, the
-credits in ``CREDITS.md`` and in ``manifest.json``, the licence texts and, optionally,
-every revision's text.
+credits in ``CREDITS.md`` and in ``manifest.json``, the licence texts, the media files the
+pages show and, optionally, every revision's text and every version of those files.
 
 Export streams: pages are read in batches and revisions row by row, and each file goes
-into the zip as soon as it is made, so memory does not grow with the bodies exported.
+into the zip as soon as it is made (media files copied from disk a chunk at a time), so
+memory does not grow with the bodies and files exported.
 
 Import never trusts the zip. It first checks everything — the archive, every member's
 name and size (while decompressing, so a zip bomb stops at the limit), the manifest,
@@ -23,7 +24,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from html import escape
 from importlib import metadata
@@ -37,11 +38,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import credits, licenses, pages, rendered
+from . import credits, licenses, media, pages, render, rendered
 from . import search as search_service
 from .errors import CommonsError, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
-from .models import Action, Page, Redirect, Revision, Role, Tag, User, utcnow
+from .models import Action, Media, MediaVersion, Page, Redirect, Revision, Role, Tag, User, utcnow
 from .slugs import MAX_SLUG_LENGTH, slugify
 
 FORMAT = "commons-bundle"
@@ -227,6 +228,8 @@ class ExportResult:
     pages: int
     revisions: int
     file_name: str
+    #: Media (files the pages show) in the bundle.
+    media: int = 0
 
 
 def _iso(value: datetime) -> str:
@@ -247,26 +250,57 @@ def _page_url(base: str | None, slug: str, revision: int | None = None) -> str |
     return f"{base}wiki/{slug}" + (f"?rev={revision}" if revision else "")
 
 
+def _media_url(base: str | None, name: str) -> str | None:
+    return None if base is None else f"{base}media/{name}"
+
+
+def media_member(name: str, number: int) -> str:
+    """Where version ``number`` of the media ``name`` is in a bundle: ``media/<name>/<n>.<ext>``."""
+    return f"media/{name}/{number}.{name.rsplit('.', 1)[-1]}"
+
+
+@dataclass(frozen=True)
+class BundledFile:
+    """A media file of the bundle, as its pages show it."""
+
+    kind: str  # "image" or "document"
+    #: The current version's file in the zip.
+    path: str
+
+
 _ROOT_LINK = re.compile(r'(<a\b[^>]*?)\s*\bhref="(/(?!/)[^"]*)"')
 _WIKI_PATH = re.compile(r"^/wiki/([a-z0-9-]+)$")
+_MEDIA_PATH = re.compile(r"^/media/([a-z0-9.-]+)$")
 _IMAGE = re.compile(r"<img\b[^>]*>")
 _ALT = re.compile(r'\balt="([^"]*)"')
 _SRC = re.compile(r'\bsrc="(https?://[^"]*)"')
+_THUMBNAIL = re.compile(r'\bsrc="/media/([a-z0-9.-]+)/thumbnail"')
 
 
-def bundle_html(html: str, in_bundle: set[str], base: str | None) -> str:
+def bundle_html(
+    html: str,
+    in_bundle: set[str],
+    base: str | None,
+    files: Mapping[str, BundledFile] | None = None,
+) -> str:
     """Make rendered page HTML work offline, inside the bundle's ``pages/`` folder.
 
-    Links to pages in the bundle point to their file; other links to this commons
-    become absolute (or plain text when its address is unknown); images are not
-    fetched from anywhere: each becomes its description, linked when it is external.
+    Links to pages in the bundle point to their file, and media in the bundle (``files``,
+    by name) to theirs: pictures show the bundled file, documents become links to it.
+    Other links to this commons become absolute (or plain text when its address is
+    unknown); other images are not fetched from anywhere: each becomes its description,
+    linked when it is external.
     """
+    files = files or {}
 
     def link(match: re.Match[str]) -> str:
         start, path = match.group(1), match.group(2)
         wiki = _WIKI_PATH.match(path)
         if wiki and wiki.group(1) in in_bundle:
             return f'{start} href="{wiki.group(1)}.html"'
+        shown = _MEDIA_PATH.match(path)
+        if shown and shown.group(1) in files:
+            return f'{start} href="../{files[shown.group(1)].path}"'
         if base is None:
             return start
         return f'{start} href="{escape(base)}{path[1:]}"'
@@ -275,6 +309,13 @@ def bundle_html(html: str, in_bundle: set[str], base: str | None) -> str:
         tag = match.group(0)
         alt = _ALT.search(tag)
         label = (alt.group(1) if alt else "") or gettext("image")
+        thumbnail = _THUMBNAIL.search(tag)
+        bundled = files.get(thumbnail.group(1)) if thumbnail else None
+        if bundled is not None and bundled.kind == "image":
+            return f'<img alt="{label}" src="../{bundled.path}">'
+        if bundled is not None:
+            # The link around it opens the bundled document.
+            return f'<span class="document">{label}</span>'
         source = _SRC.search(tag)
         if source:
             return f'<a class="image" href="{source.group(1)}">[{label}]</a>'
@@ -293,16 +334,17 @@ def _write(archive: zipfile.ZipFile, name: str, data: str | bytes) -> None:
     archive.writestr(_member(name), data)
 
 
-def _write_spooled(
-    archive: zipfile.ZipFile, name: str, head: str, spooled: IO[str], tail: str
-) -> None:
-    """Write ``head``, the text gathered in ``spooled``, then ``tail``, a chunk at a time."""
-    spooled.seek(0)
+def _write_spooled(archive: zipfile.ZipFile, name: str, *parts: str | IO[str]) -> None:
+    """Write ``parts`` one after the other: texts, and texts gathered in temporary files,
+    these a chunk at a time."""
     with archive.open(_member(name), "w") as handle:
-        handle.write(head.encode("utf-8"))
-        while chunk := spooled.read(CHUNK):
-            handle.write(chunk.encode("utf-8"))
-        handle.write(tail.encode("utf-8"))
+        for part in parts:
+            if isinstance(part, str):
+                handle.write(part.encode("utf-8"))
+                continue
+            part.seek(0)
+            while chunk := part.read(CHUNK):
+                handle.write(chunk.encode("utf-8"))
 
 
 @dataclass
@@ -313,6 +355,21 @@ class _Listed:
     title: str
     kind: str
     tags: list[str]
+
+
+@dataclass
+class _ListedMedia:
+    """What the index needs to remember about an exported media."""
+
+    name: str
+    title: str
+    #: Its current file in the zip.
+    path: str
+
+
+def _spool() -> IO[str]:
+    """A temporary text file, in memory while small."""
+    return SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8")  # noqa: SIM115
 
 
 def export_bundle(
@@ -332,13 +389,17 @@ def export_bundle(
     in_bundle = {slug for _id, slug in chosen}
     listed: list[_Listed] = []
     used_licenses: set[str] = set()
+    #: Names of the media the exported texts show; their files follow the pages.
+    shown: set[str] = set()
     revision_count = 0
-    # The manifest's page entries and the credits wait in temporary files, not in memory,
-    # until the end, when everything they need to follow is known.
+    # The manifest's page and media entries and the credits wait in temporary files, not
+    # in memory, until the end, when everything they need to follow is known.
     with (
         zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8") as entries,
-        SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8") as credits_md,
+        _spool() as entries,
+        _spool() as credits_md,
+        _spool() as media_entries,
+        _spool() as media_credits_md,
     ):
         for start in range(0, len(chosen), EXPORT_BATCH):
             ids = [page_id for page_id, _slug in chosen[start : start + EXPORT_BATCH]]
@@ -350,7 +411,7 @@ def export_bundle(
             ).all()
             for page in batch:
                 entry, page_credits = _export_page(
-                    archive, page, selection.history, in_bundle, base
+                    archive, page, selection.history, in_bundle, base, shown
                 )
                 entries.write((",\n" if listed else "") + json.dumps(entry, ensure_ascii=False))
                 credits_md.write(page_credits + "\n")
@@ -359,15 +420,34 @@ def export_bundle(
                 revision_count += len(entry["revisions"])
                 if progress:
                     progress(len(listed), len(chosen))
+        listed_media: list[_ListedMedia] = []
+        for entry, media_credits in _export_media(archive, shown, selection.history, base):
+            media_entries.write(
+                (",\n" if listed_media else "") + json.dumps(entry, ensure_ascii=False)
+            )
+            media_credits_md.write(media_credits + "\n")
+            listed_media.append(
+                _ListedMedia(entry["name"], entry["title"], entry["versions"][-1]["path"])
+            )
+            used_licenses.update(version["license"] for version in entry["versions"])
         license_files = {}
         for spdx in sorted(used_licenses):
             license_files[spdx] = f"licenses/{spdx}.txt"
             _write(archive, license_files[spdx], licenses.legal_text(spdx))
         created_at = utcnow()
         _write_spooled(
-            archive, "CREDITS.md", _credits_header(len(listed), base, created_at), credits_md, ""
+            archive,
+            "CREDITS.md",
+            _credits_header(len(listed), len(listed_media), base, created_at),
+            credits_md,
+            ("\n## " + gettext("Files shown in these pages") + "\n\n") if listed_media else "",
+            media_credits_md,
         )
-        _write(archive, "index.html", _index_html(listed, base, created_at, license_files))
+        _write(
+            archive,
+            "index.html",
+            _index_html(listed, listed_media, base, created_at, license_files),
+        )
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -379,10 +459,21 @@ def export_bundle(
             "files": {"index": "index.html", "credits": "CREDITS.md"},
             "licenses": license_files,
             "pages": [],
+            "media": [],
         }
-        head, tail = json.dumps(manifest, ensure_ascii=False, indent=1).rsplit("[]", 1)
-        _write_spooled(archive, MANIFEST, head + "[\n", entries, "\n]" + tail)
-    return ExportResult(len(listed), revision_count, selection.file_name())
+        # The two lists come last: their empty brackets are the last two in the JSON.
+        text, tail = json.dumps(manifest, ensure_ascii=False, indent=1).rsplit("[]", 1)
+        head, middle = text.rsplit("[]", 1)
+        _write_spooled(
+            archive,
+            MANIFEST,
+            head + "[\n",
+            entries,
+            "\n]" + middle + "[\n",
+            media_entries,
+            "\n]" + tail,
+        )
+    return ExportResult(len(listed), revision_count, selection.file_name(), len(listed_media))
 
 
 def export_to_temporary_file(
@@ -405,8 +496,13 @@ def _export_page(
     history: bool,
     in_bundle: set[str],
     base: str | None,
+    shown: set[str],
 ) -> tuple[dict[str, Any], str]:
-    """Write a page's files; return its manifest entry and its section of CREDITS.md."""
+    """Write a page's files; return its manifest entry and its section of CREDITS.md.
+
+    Adds to ``shown`` the media its current text shows and, with ``history``, those its
+    older revisions show.
+    """
     current = page.current_revision
     assert current is not None
     # Rendering may store the HTML in the cache and commit, so it comes before anything
@@ -414,12 +510,14 @@ def _export_page(
     view = None if current.hidden else rendered.revision_view(current)
     attribution = credits.attribution(page, current)
     contributors = credits.contributors(page)
+    media_files = _bundled_files([] if current.hidden else render.media_targets(current.body))
+    shown.update(media_files)
     slug = page.slug
     files = {
         "html": f"pages/{slug}.html",
         "markdown": None if current.hidden else f"pages/{slug}.md",
     }
-    revisions = list(_export_revisions(archive, page.id, slug, current.number, history))
+    revisions = list(_export_revisions(archive, page.id, slug, current.number, history, shown))
     if files["markdown"]:
         _write(archive, files["markdown"], current.body)
     permalink = _page_url(base, slug, current.number)
@@ -431,10 +529,13 @@ def _export_page(
             "bundle/page.html",
             page=page,
             revision=current,
-            body=bundle_html(view.html, in_bundle, base) if view else None,
+            body=bundle_html(view.html, in_bundle, base, media_files) if view else None,
             toc=view.toc if view else "",
             attribution=attribution,
             contributors=contributors,
+            # The hidden text of a page shows nothing, and credits nothing.
+            media_credits=credits.media_credits(page) if media_files else [],
+            media_files=media_files,
             permalink=permalink,
             license=license_,
             license_file=f"../licenses/{license_.spdx}.txt",
@@ -455,9 +556,23 @@ def _export_page(
         "revision": current.number,
         "files": files,
         "contributors": [_contributor_json(person) for person in contributors],
+        "media": list(media_files),
         "revisions": revisions,
     }
     return entry, _page_credits_md(page, contributors, base)
+
+
+def _bundled_files(names: list[str]) -> dict[str, BundledFile]:
+    """The media among ``names`` that exist, each with its current file in the bundle."""
+    if not names:
+        return {}
+    rows = db.session.execute(
+        select(Media.name, Media.kind, MediaVersion.number)
+        .join(MediaVersion, Media.current_version_id == MediaVersion.id)
+        .where(Media.name.in_(names))
+    )
+    found = {name: BundledFile(kind, media_member(name, number)) for name, kind, number in rows}
+    return {name: found[name] for name in names if name in found}
 
 
 def _contributor_json(person: credits.Contributor) -> dict[str, Any]:
@@ -474,9 +589,15 @@ def _contributor_json(person: credits.Contributor) -> dict[str, Any]:
 
 
 def _export_revisions(
-    archive: zipfile.ZipFile, page_id: int, slug: str, current: int, history: bool
+    archive: zipfile.ZipFile,
+    page_id: int,
+    slug: str,
+    current: int,
+    history: bool,
+    shown: set[str],
 ) -> Iterator[dict[str, Any]]:
-    """Each revision's metadata, oldest first; with ``history``, its text goes in the zip.
+    """Each revision's metadata, oldest first; with ``history``, its text goes in the zip
+    and the media it shows are added to ``shown``.
 
     Hidden revisions keep their place, author and date, but neither their text nor
     its hash or size, which could betray it.
@@ -537,7 +658,104 @@ def _export_revisions(
             elif history:
                 entry["path"] = f"revisions/{slug}/{row.number}.md"
                 _write(archive, entry["path"], row.body)
+                shown.update(render.media_targets(row.body))
         yield entry
+
+
+def _export_media(
+    archive: zipfile.ZipFile, names: set[str], history: bool, base: str | None
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Copy the files of the media called ``names`` (those that exist) into the zip.
+
+    Yields each media's manifest entry and its section of CREDITS.md, by name. With
+    ``history`` every version travels, otherwise the current one.
+    """
+    ordered = sorted(names)
+    for start in range(0, len(ordered), EXPORT_BATCH):
+        batch = db.session.scalars(
+            select(Media)
+            .where(Media.name.in_(ordered[start : start + EXPORT_BATCH]))
+            .options(selectinload(Media.current_version))
+            .order_by(Media.name)
+        ).all()
+        for item in batch:
+            assert item.current_version is not None
+            chosen = media.versions(item)[::-1] if history else [item.current_version]
+            versions = []
+            for version in chosen:
+                path = media_member(item.name, version.number)
+                _copy_media_file(archive, path, item, version)
+                versions.append(_media_version_json(version, path))
+            authors = media.creators(item)
+            entry = {
+                "name": item.name,
+                "kind": item.kind,
+                "title": item.title,
+                "description": item.description,
+                "license": item.license,
+                "source": item.source,
+                "url": _media_url(base, item.name),
+                "created_at": _iso(item.created_at),
+                "updated_at": _iso(item.updated_at),
+                "version": item.current_version.number,
+                "authors": authors,
+                "versions": versions,
+            }
+            yield entry, _media_credits_md(item, authors, versions[-1]["path"], base)
+
+
+def _media_version_json(version: MediaVersion, path: str) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "sha256": version.sha256,
+        "size": version.size,
+        "content_type": version.content_type,
+        "width": version.width,
+        "height": version.height,
+        "license": version.license,
+        "summary": version.summary,
+        "author": version.author_name,
+        "author_kind": "account" if version.author_id is not None else "external",
+        "origin": version.origin,
+        "creators": list(version.creators or []),
+        "date": _iso(version.created_at),
+        "path": path,
+    }
+
+
+def _copy_media_file(
+    archive: zipfile.ZipFile, path: str, item: Media, version: MediaVersion
+) -> None:
+    """Copy a version's file from the media folder into the zip, a chunk at a time.
+
+    Its sha256 is checked on the way: a bundle never carries a file that is not the one
+    its manifest describes.
+    """
+    info = _member(path)
+    info.file_size = version.size  # lets zipfile choose ZIP64 for a very large file
+    if item.kind == "image":
+        info.compress_type = zipfile.ZIP_STORED  # pictures are compressed already
+    unusable = CommonsError(
+        _l(
+            "The file of “%(name)s”, version %(number)s, is missing or damaged in the "
+            "media folder: the bundle cannot be made.",
+            name=item.name,
+            number=version.number,
+        ),
+        code="media_file_missing",
+        status=500,
+    )
+    try:
+        source = media.file_path(version.sha256).open("rb")
+    except FileNotFoundError as error:
+        raise unusable from error
+    digest = hashlib.sha256()
+    with source, archive.open(info, "w") as target:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            target.write(chunk)
+    if digest.hexdigest() != version.sha256:
+        raise unusable
 
 
 def _md(text: str) -> str:
@@ -545,18 +763,33 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
-def _page_credits_md(page: Page, contributors: list[credits.Contributor], base: str | None) -> str:
-    license_ = licenses.get(page.license)
-    lines = [f"## {_md(page.title)}", ""]
-    url = _page_url(base, page.slug)
-    lines.append(
+def _file_lines_md(file: str, url: str | None, spdx: str) -> list[str]:
+    """The credits lines saying where a page or media is, and under which licence."""
+    license_ = licenses.get(spdx)
+    return [
         "- "
-        + gettext("File: %(file)s", file=f"pages/{page.slug}.html")
-        + (" · " + gettext("Original: %(url)s", url=url) if url else "")
+        + gettext("File: %(file)s", file=file)
+        + (" · " + gettext("Original: %(url)s", url=url) if url else ""),
+        "- " + gettext("Licence: %(licence)s", licence=f"{license_.name} ({license_.url})"),
+    ]
+
+
+def _source_md(source: dict[str, Any]) -> str:
+    """The credits line of a declared source: the work adapted, its authors, URL, licence."""
+    work = _md(source.get("title") or source.get("url") or "")
+    authors = ", ".join(_md(name) for name in source.get("authors") or [])
+    text = (
+        gettext("Adapted from %(work)s by %(authors)s", work=work, authors=authors)
+        if authors
+        else gettext("Adapted from %(work)s", work=work)
     )
-    lines.append(
-        "- " + gettext("Licence: %(licence)s", licence=f"{license_.name} ({license_.url})")
-    )
+    details = [part for part in (source.get("url"), source.get("license")) if part]
+    return "- " + text + (f" ({', '.join(details)})" if details else "")
+
+
+def _page_credits_md(page: Page, contributors: list[credits.Contributor], base: str | None) -> str:
+    lines = [f"## {_md(page.title)}", ""]
+    lines += _file_lines_md(f"pages/{page.slug}.html", _page_url(base, page.slug), page.license)
     for person in contributors:
         dates = format_date(person.first, "medium")
         if person.last.date() != person.first.date():
@@ -577,20 +810,23 @@ def _page_credits_md(page: Page, contributors: list[credits.Contributor], base: 
         parties = ", ".join(_md(party) for party in page.attribution_parties)
         lines.append("- " + gettext("Also credited: %(parties)s", parties=parties))
     if page.source:
-        source = page.source
-        work = _md(source.get("title") or source.get("url") or "")
-        authors = ", ".join(_md(name) for name in source.get("authors") or [])
-        text = (
-            gettext("Adapted from %(work)s by %(authors)s", work=work, authors=authors)
-            if authors
-            else gettext("Adapted from %(work)s", work=work)
-        )
-        details = [part for part in (source.get("url"), source.get("license")) if part]
-        lines.append("- " + text + (f" ({', '.join(details)})" if details else ""))
+        lines.append(_source_md(page.source))
     return "\n".join(lines) + "\n"
 
 
-def _credits_header(count: int, base: str | None, created_at: datetime) -> str:
+def _media_credits_md(item: Media, authors: list[str], file: str, base: str | None) -> str:
+    """A media's section of CREDITS.md: its title, file, licence, authors and source."""
+    lines = [f"### {_md(item.title)}", ""]
+    lines += _file_lines_md(file, _media_url(base, item.name), item.license)
+    if authors:
+        names = ", ".join(_md(name) for name in authors)
+        lines.append("- " + gettext("Authors: %(names)s", names=names))
+    if item.source:
+        lines.append(_source_md(item.source))
+    return "\n".join(lines) + "\n"
+
+
+def _credits_header(count: int, media_count: int, base: str | None, created_at: datetime) -> str:
     intro = ngettext(
         "This bundle holds %(num)s page, exported on %(date)s.",
         "This bundle holds %(num)s pages, exported on %(date)s.",
@@ -599,6 +835,12 @@ def _credits_header(count: int, base: str | None, created_at: datetime) -> str:
     )
     if base:
         intro += " " + gettext("They come from %(url)s.", url=base)
+    if media_count:
+        intro += " " + ngettext(
+            "It also holds %(num)s file that these pages show, credited at the end.",
+            "It also holds %(num)s files that these pages show, credited at the end.",
+            media_count,
+        )
     header = [
         "# " + gettext("Credits"),
         "",
@@ -616,7 +858,11 @@ def _credits_header(count: int, base: str | None, created_at: datetime) -> str:
 
 
 def _index_html(
-    listed: list[_Listed], base: str | None, created_at: datetime, license_files: dict[str, str]
+    listed: list[_Listed],
+    listed_media: list[_ListedMedia],
+    base: str | None,
+    created_at: datetime,
+    license_files: dict[str, str],
 ) -> str:
     by_kind: dict[str, list[_Listed]] = {}
     by_tag: dict[str, list[_Listed]] = {}
@@ -629,6 +875,7 @@ def _index_html(
     return render_template(
         "bundle/index.html",
         pages=listed,
+        media=listed_media,
         kinds=[(kind, by_kind[kind]) for kind in kinds],
         tags=sorted(by_tag.items()),
         source=base,
@@ -661,6 +908,17 @@ class Limits:
             pages=config.get("MAX_BUNDLE_PAGES", DEFAULT_MAX_PAGES),
             members=config.get("MAX_BUNDLE_MEMBERS", DEFAULT_MAX_MEMBERS),
         )
+
+
+def _mismatch(name: str) -> ValidationError:
+    return ValidationError(
+        _l(
+            "The file “%(file)s” does not match its size and sha256 in manifest.json: "
+            "it is damaged or was changed.",
+            file=name[:200],
+        ),
+        code="bundle_hash_mismatch",
+    )
 
 
 def _damaged(name: str) -> ValidationError:
@@ -817,11 +1075,12 @@ class _Archive:
                 code="bundle_total_too_large",
             )
 
-    def read(self, name: str, *, counted: bool = True) -> bytes:
+    def read(self, name: str, *, counted: bool = True, size: int | None = None) -> bytes:
         """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
 
         The sizes a zip declares can lie, so the limits are enforced on what actually comes
         out. ``counted`` adds the bytes to the bundle's total (the first reading does).
+        ``size`` is what the manifest says the member holds: reading stops past it too.
         """
         info = self.members.get(name)
         if info is None:
@@ -838,6 +1097,8 @@ class _Archive:
                 while chunk := handle.read(CHUNK):
                     data += chunk
                     self._check_member_size(name, len(data))
+                    if size is not None and len(data) > size:
+                        raise _mismatch(name)
                     if counted:
                         self.spent += len(chunk)
                         self._check_total(self.spent)
@@ -903,6 +1164,44 @@ class BundlePage:
         return [name for name in dict.fromkeys(names) if name != self.current.author]
 
 
+@dataclass(frozen=True)
+class BundleMediaVersion:
+    """One version of a media as a bundle describes it, its file checked as an upload is."""
+
+    number: int
+    sha256: str
+    size: int
+    path: str
+    file_type: media.FileType
+    width: int | None
+    height: int | None
+    license: str
+    summary: str
+    author: str
+    origin: str | None
+    creators: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BundleMedia:
+    """One media (a file pages show) as a bundle describes it, checked."""
+
+    name: str
+    kind: str
+    title: str
+    description: str
+    license: str
+    source: dict[str, Any] | None
+    url: str | None
+    #: Oldest first; all of them when the bundle has the history, else the current one.
+    versions: list[BundleMediaVersion]
+
+    @property
+    def current(self) -> BundleMediaVersion:
+        return self.versions[-1]
+
+
 @dataclass
 class Bundle:
     """A bundle whose manifest and files have all been checked."""
@@ -912,11 +1211,18 @@ class Bundle:
     generator: str
     pages: list[BundlePage]
     archive: _Archive = field(repr=False)
+    media: list[BundleMedia] = field(default_factory=list)
 
     def body(self, revision: BundleRevision) -> str:
         """The text of a (non-hidden) revision, checked again against its sha256."""
         assert revision.path is not None
         return _checked_body(self.archive, revision, counted=False)
+
+    def file(self, version: BundleMediaVersion) -> bytes:
+        """The file of a media version, checked again against its sha256."""
+        return _checked_file(
+            self.archive, version.path, version.sha256, version.size, counted=False
+        )
 
 
 @contextmanager
@@ -992,6 +1298,8 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
                 _l("“%(field)s” must be a list that is not empty.", field="pages"),
                 code="manifest_invalid",
             )
+        # Older bundles have no media.
+        media_entries = _list(data, "media")
     limit = archive.limits.pages
     if len(entries) > limit:
         raise TooLarge(
@@ -1005,6 +1313,7 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
     checked: list[BundlePage] = []
     seen: set[str] = set()
     verified: dict[str, str] = {}
+    total = len(entries) + len(media_entries)
     for index, entry in enumerate(entries, start=1):
         slug = entry.get("slug") if isinstance(entry, dict) else None
         where = _l("manifest.json, page %(index)s (“%(slug)s”)", index=index, slug=str(slug)[:80])
@@ -1022,8 +1331,25 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
                     verified[revision.path] = revision.sha256 or ""
         checked.append(page)
         if progress:
-            progress(index, len(entries))
-    return Bundle(source, created_at, generator or "", checked, archive)
+            progress(index, total)
+    checked_media: list[BundleMedia] = []
+    names: set[str] = set()
+    files: dict[str, _CheckedFile] = {}
+    for index, entry in enumerate(media_entries, start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        where = _l("manifest.json, file %(index)s (“%(name)s”)", index=index, name=str(name)[:80])
+        with _located(where):
+            item = _check_media(archive, entry, files)
+            if item.name in names:
+                raise ValidationError(
+                    _l("another file of the bundle has the same name."),
+                    code="bundle_duplicate_media",
+                )
+            names.add(item.name)
+        checked_media.append(item)
+        if progress:
+            progress(len(entries) + index, total)
+    return Bundle(source, created_at, generator or "", checked, archive, checked_media)
 
 
 @contextmanager
@@ -1038,18 +1364,11 @@ def _located(where: Any) -> Iterator[None]:
 
 
 def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool) -> str:
-    assert revision.path is not None
+    assert revision.path is not None and revision.size is not None
     path = revision.path
-    data = archive.read(path, counted=counted)
+    data = archive.read(path, counted=counted, size=revision.size)
     if len(data) != revision.size or hashlib.sha256(data).hexdigest() != revision.sha256:
-        raise ValidationError(
-            _l(
-                "The file “%(file)s” does not match its size and sha256 in manifest.json: "
-                "it is damaged or was changed.",
-                file=path[:200],
-            ),
-            code="bundle_hash_mismatch",
-        )
+        raise _mismatch(path)
     try:
         body = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -1297,12 +1616,180 @@ def _current_revision(revision: BundleRevision, markdown: str | None) -> BundleR
     return BundleRevision(**{**revision.__dict__, "path": path})
 
 
+@dataclass(frozen=True)
+class _CheckedFile:
+    """A media file of the bundle that passed the checks, and what it is."""
+
+    sha256: str
+    file_type: media.FileType
+    width: int | None
+    height: int | None
+
+
+MEDIA_KINDS = ("image", "document")
+
+
+def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -> BundleMedia:
+    """Check a media entry and every file it names; ``files`` remembers the files checked."""
+    if not isinstance(data, dict):
+        raise ValidationError(_l("a file must be a JSON object."), code="manifest_invalid")
+    name = _text(data, "name")
+    if render.media_name(render.MEDIA_SCHEME + name) != name:
+        raise ValidationError(
+            _l(
+                "“%(name)s” is not a valid file name: use lower-case letters, digits and "
+                "dashes, then an extension.",
+                name=name[:80],
+            ),
+            code="media_name_invalid",
+        )
+    kind = _text(data, "kind")
+    if kind not in MEDIA_KINDS:
+        raise ValidationError(
+            _l("“%(kind)s” is not a kind of file: use image or document.", kind=kind[:40]),
+            code="manifest_invalid",
+        )
+    license_text = _text(data, "license", required=False)
+    if not license_text.strip():
+        raise ValidationError(
+            _l("the file does not say under which licence it is published."),
+            code="license_missing",
+        )
+    license_ = _license(license_text)
+    entries = _list(data, "versions")
+    if not entries:
+        raise ValidationError(
+            _l("“%(field)s” must be a list that is not empty.", field="versions"),
+            code="manifest_invalid",
+        )
+    versions: list[BundleMediaVersion] = []
+    for position, entry in enumerate(entries, start=1):
+        number = entry.get("number") if isinstance(entry, dict) else None
+        with _located(_l("version %(number)s", number=str(number)[:20])):
+            fields = _media_version_fields(
+                entry,
+                after=versions[-1].number if versions else 0,
+                license_=license_,
+                current=position == len(entries),
+            )
+            checked = files.get(fields["path"])
+            if checked is None or checked.sha256 != fields["sha256"]:
+                checked = _check_media_file(archive, fields, name, kind)
+                files[fields["path"]] = checked
+            versions.append(
+                BundleMediaVersion(
+                    **fields,
+                    file_type=checked.file_type,
+                    width=checked.width,
+                    height=checked.height,
+                )
+            )
+    if _integer(data, "version") != versions[-1].number:
+        raise ValidationError(
+            _l("“%(field)s” must be the number of the last version listed.", field="version"),
+            code="manifest_invalid",
+        )
+    return BundleMedia(
+        name=name,
+        kind=kind,
+        title=media.clean_title(_text(data, "title", required=False)) or name,
+        description=media.clean_description(_text(data, "description", required=False)),
+        license=license_,
+        source=pages.clean_source(data.get("source")),
+        url=_url(data, "url"),
+        versions=versions,
+    )
+
+
+def _media_version_fields(data: Any, *, after: int, license_: str, current: bool) -> dict[str, Any]:
+    """A version's fields, checked; its file is checked next.
+
+    ``license_`` is the media's: the current version takes it (as the current revision
+    takes the page's), older ones have it unless they say otherwise.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(_l("a version must be a JSON object."), code="manifest_invalid")
+    number = _integer(data, "number")
+    if number <= after:
+        raise ValidationError(
+            _l("versions must be listed oldest first, with growing numbers."),
+            code="manifest_invalid",
+        )
+    sha256 = _text(data, "sha256")
+    if not _SHA256.match(sha256):
+        raise ValidationError(
+            _l("“%(field)s” must be 64 hexadecimal digits.", field="sha256"),
+            code="manifest_invalid",
+        )
+    path = _path(data, "path")
+    if path is None:
+        raise _missing("path")
+    license_text = _text(data, "license", required=False)
+    if not current and license_text.strip():
+        license_ = _license(license_text)
+    authors = pages.clean_names([_text(data, "author")])
+    if not authors:
+        raise ValidationError(_l("the version has no author."), code="manifest_invalid")
+    return {
+        "number": number,
+        "sha256": sha256,
+        "size": _integer(data, "size"),
+        "path": path,
+        "license": license_,
+        "summary": pages.clean_summary(_text(data, "summary", required=False)),
+        "author": authors[0],
+        "origin": _url(data, "origin"),
+        "creators": pages.clean_names(_list(data, "creators")),
+        "created_at": _date(data, "date"),
+    }
+
+
+def _check_media_file(
+    archive: _Archive, fields: dict[str, Any], name: str, kind: str
+) -> _CheckedFile:
+    """Check a version's file as an upload is checked: size, content, type."""
+    path, size, sha256 = fields["path"], fields["size"], fields["sha256"]
+    where = _l("file “%(file)s”", file=path[:200])
+    with _located(where):
+        media.check_size(size)  # before reading it
+    data = _checked_file(archive, path, sha256, size, counted=True)
+    with _located(where):
+        file_type, width, height = media.check_file(data)
+    if file_type.kind != kind or not name.endswith(f".{file_type.extension}"):
+        raise ValidationError(
+            _l(
+                "the file “%(file)s” does not match the name “%(name)s”: its content is %(type)s.",
+                file=path[:200],
+                name=name,
+                type=file_type.content_type,
+            ),
+            code="media_type_mismatch",
+        )
+    return _CheckedFile(sha256, file_type, width, height)
+
+
+def _checked_file(archive: _Archive, path: str, sha256: str, size: int, *, counted: bool) -> bytes:
+    data = archive.read(path, counted=counted, size=size)
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        raise _mismatch(path)
+    return data
+
+
 # --- import ------------------------------------------------------------------------------------
 
 
+class _ReportLine:
+    """A line of an import report, as JSON: its first two fields (what it is, its title)
+    always, the others when they say something."""
+
+    def to_json(self) -> dict[str, Any]:
+        values = [(item.name, getattr(self, item.name)) for item in fields(self)]
+        return dict(values[:2]) | {key: value for key, value in values[2:] if value}
+
+
 @dataclass
-class ImportedPage:
-    """One line of an import report."""
+class ImportedPage(_ReportLine):
+    """One page line of an import report."""
 
     slug: str
     title: str
@@ -1312,26 +1799,34 @@ class ImportedPage:
     #: Why a page was skipped: "exists", "identical" or "hidden" (no text to merge).
     reason: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"slug": self.slug, "title": self.title}
-        if self.revisions:
-            data["revisions"] = self.revisions
-        if self.original_slug:
-            data["original_slug"] = self.original_slug
-        if self.reason:
-            data["reason"] = self.reason
-        return data
+
+@dataclass
+class ImportedMedia(_ReportLine):
+    """One media line of an import report."""
+
+    name: str
+    title: str
+    versions: int = 0
+    #: The bundle's name for a media imported under a new one.
+    original_name: str | None = None
+    #: Why a media was skipped: "identical" (same current file here), "exists" or
+    #: "license" (its licence cannot follow the one here, so it cannot be merged).
+    reason: str | None = None
 
 
 @dataclass
 class ImportReport:
-    """What an import did: pages created (possibly under a new address), merged, skipped."""
+    """What an import did: pages and media created (possibly under a new address or name),
+    merged, skipped."""
 
     source: str | None
     on_conflict: str
     created: list[ImportedPage] = field(default_factory=list)
     merged: list[ImportedPage] = field(default_factory=list)
     skipped: list[ImportedPage] = field(default_factory=list)
+    media_created: list[ImportedMedia] = field(default_factory=list)
+    media_merged: list[ImportedMedia] = field(default_factory=list)
+    media_skipped: list[ImportedMedia] = field(default_factory=list)
 
     @property
     def revisions(self) -> int:
@@ -1345,6 +1840,11 @@ class ImportReport:
             "merged": [item.to_json() for item in self.merged],
             "skipped": [item.to_json() for item in self.skipped],
             "revisions": self.revisions,
+            "media": {
+                "created": [item.to_json() for item in self.media_created],
+                "merged": [item.to_json() for item in self.media_merged],
+                "skipped": [item.to_json() for item in self.media_skipped],
+            },
         }
 
 
@@ -1396,6 +1896,17 @@ class _Step:
     license: str | None = None
 
 
+@dataclass
+class _MediaStep:
+    """What the import will do with one media of the bundle."""
+
+    item: BundleMedia
+    action: str  # "create", "merge" or "skip"
+    name: str
+    existing_id: int | None = None
+    reason: str | None = None
+
+
 def import_bundle(
     stream: IO[bytes],
     *,
@@ -1410,37 +1921,54 @@ def import_bundle(
     with the page's original address as origin), dates and summaries; the importer is
     not credited. Pages whose address exists are skipped, imported under a new address
     (``rename``) or get the bundle's current text as a new revision (``merge``).
+
+    The media the pages show come first, in the same transaction: kept with their
+    versions, authors (external, with the media's original address as origin) and dates.
+    A media whose name exists is skipped when its current file is the same; otherwise
+    ``on_conflict`` applies: skipped, imported under a new name (``name-2.png``; the pages'
+    references are not rewritten), or its current file added as a new version when the
+    licences allow (``merge``). Files written for an import that does not commit are
+    removed again.
+
     Raises ValidationError or TooLarge, and changes nothing, when anything is wrong.
     """
     choice = conflict_choice(on_conflict)
     if importer is not None and not can_import(importer):
         raise Forbidden(_l("Only editors and administrators can import bundles."))
     with open_bundle(stream, progress=_half(progress, 0)) as bundle:
+        media_steps = _plan_media(bundle, choice)
         steps = _plan(bundle, choice)
         report = ImportReport(source=bundle.source, on_conflict=choice)
+        files = media.NewFiles()
         try:
-            revisions = _apply(bundle, steps, report, _half(progress, 1))
+            revisions = _apply(bundle, media_steps, steps, report, files, _half(progress, 1))
+            pages.commit(revisions)
         except IntegrityError as error:
             db.session.rollback()
+            files.discard()
             raise CommonsError(
                 _l(
-                    "Someone created one of these pages during the import. Nothing was "
-                    "imported: please try again."
+                    "Someone created one of these pages or files during the import. Nothing "
+                    "was imported: please try again."
                 ),
                 code="conflict",
                 status=409,
             ) from error
         except BaseException:
             db.session.rollback()
+            files.discard()
             raise
-        pages.commit(revisions)
     current_app.logger.info(
-        "bundle from %s imported by %s: %s created, %s merged, %s skipped",
+        "bundle from %s imported by %s: %s created, %s merged, %s skipped; "
+        "media: %s created, %s merged, %s skipped",
         bundle.source or "an unknown commons",
         importer.name if importer else "the command line",
         len(report.created),
         len(report.merged),
         len(report.skipped),
+        len(report.media_created),
+        len(report.media_merged),
+        len(report.media_skipped),
     )
     return report
 
@@ -1478,6 +2006,52 @@ def _plan(bundle: Bundle, choice: str) -> list[_Step]:
     return steps
 
 
+def _plan_media(bundle: Bundle, choice: str) -> list[_MediaStep]:
+    """Decide each media's fate before writing, from the names and files here."""
+    names = [item.name for item in bundle.media]
+    existing: dict[str, tuple[int, str, str | None]] = {}
+    for start in range(0, len(names), 500):
+        rows = db.session.execute(
+            select(Media.name, Media.id, Media.license, MediaVersion.sha256)
+            .outerjoin(MediaVersion, Media.current_version_id == MediaVersion.id)
+            .where(Media.name.in_(names[start : start + 500]))
+        )
+        existing.update({name: (media_id, spdx, sha256) for name, media_id, spdx, sha256 in rows})
+    taken = set(names)
+    steps = []
+    for item in bundle.media:
+        local = existing.get(item.name)
+        if local is None:
+            steps.append(_MediaStep(item, "create", item.name))
+            continue
+        media_id, local_license, local_sha256 = local
+        if local_sha256 == item.current.sha256:
+            steps.append(_MediaStep(item, "skip", item.name, reason="identical"))
+        elif choice == "skip":
+            steps.append(_MediaStep(item, "skip", item.name, reason="exists"))
+        elif choice == "rename":
+            name = _free_media_name(item.name, taken)
+            taken.add(name)
+            steps.append(_MediaStep(item, "create", name))
+        elif not licenses.can_change(local_license, item.current.license):
+            steps.append(_MediaStep(item, "skip", item.name, reason="license"))
+        else:
+            steps.append(_MediaStep(item, "merge", item.name, existing_id=media_id))
+    return steps
+
+
+def _free_media_name(name: str, taken: set[str]) -> str:
+    """``name-2.png``, ``name-3.png``…: the first name used by no media here or in the bundle."""
+    stem, extension = name.rsplit(".", 1)
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = f"{stem[: media.MAX_NAME_LENGTH - len(suffix)].rstrip('-')}{suffix}.{extension}"
+        if candidate not in taken and media.find(candidate) is None:
+            return candidate
+        number += 1
+
+
 def _free_slug(slug: str, taken: set[str]) -> str:
     """``slug-2``, ``slug-3``…: the first address used by no page, redirect or bundle page."""
     number = 2
@@ -1512,13 +2086,20 @@ def _merged_license(local: str, incoming: str) -> str:
 
 
 def _apply(
-    bundle: Bundle, steps: list[_Step], report: ImportReport, progress: Progress | None
+    bundle: Bundle,
+    media_steps: list[_MediaStep],
+    steps: list[_Step],
+    report: ImportReport,
+    files: media.NewFiles,
+    progress: Progress | None,
 ) -> list[Revision]:
-    """Write every step in the session; returns the revisions of the last batch.
+    """Write every step in the session, media first; returns the revisions of the last batch.
 
-    Every ``WRITE_BATCH`` pages the written objects leave the session (see
-    :func:`_release`), so memory stays flat however large the bundle.
+    Every ``WRITE_BATCH`` media or pages the written objects leave the session (see
+    :func:`_forget`), so memory stays flat however large the bundle.
     """
+    total = len(media_steps) + len(steps)
+    _apply_media(bundle, media_steps, report, files, progress, total)
     revisions: list[Revision] = []
     for done, step in enumerate(steps, start=1):
         if done % WRITE_BATCH == 0:
@@ -1549,23 +2130,128 @@ def _apply(
                 revisions.append(merged)
                 report.merged.append(ImportedPage(page.slug, page.title, revisions=1))
         if progress:
-            progress(done, len(steps))
+            progress(len(media_steps) + done, total)
     return revisions
+
+
+def _forget(written: list[Any]) -> None:
+    """Flush the objects ``written``, then let them go: the transaction holds the rows."""
+    db.session.flush()
+    for item in written:
+        if item in db.session:
+            db.session.expunge(item)
 
 
 def _release(revisions: list[Revision]) -> list[Revision]:
     """Flush ``revisions`` and their pages, then let them go; returns the last one.
 
-    The transaction holds the rows, not Python objects. One revision is kept because
-    listeners (the search index) only need to hear that something changed: they catch up
-    on every new revision from the log.
+    One revision is kept because listeners (the search index) only need to hear that
+    something changed: they catch up on every new revision from the log.
     """
-    db.session.flush()
-    for revision in revisions:
-        for written in (revision.page, revision):
-            if written in db.session:
-                db.session.expunge(written)
+    _forget([written for revision in revisions for written in (revision.page, revision)])
     return revisions[-1:]
+
+
+def _apply_media(
+    bundle: Bundle,
+    steps: list[_MediaStep],
+    report: ImportReport,
+    files: media.NewFiles,
+    progress: Progress | None,
+    total: int,
+) -> None:
+    """Write the media steps, a file at a time, letting rows go every ``WRITE_BATCH``."""
+    written: list[Any] = []
+    for done, step in enumerate(steps, start=1):
+        if done % WRITE_BATCH == 0:
+            _forget(written)
+            written = []
+        item = step.item
+        if step.action == "skip":
+            report.media_skipped.append(ImportedMedia(item.name, item.title, reason=step.reason))
+        elif step.action == "create":
+            written += _create_media(bundle, item, step.name, files)
+            report.media_created.append(
+                ImportedMedia(
+                    step.name,
+                    item.title,
+                    versions=len(item.versions),
+                    original_name=item.name if step.name != item.name else None,
+                )
+            )
+        else:
+            assert step.existing_id is not None
+            written += _merge_media(bundle, item, step.existing_id, files)
+            report.media_merged.append(ImportedMedia(item.name, item.title, versions=1))
+        if progress:
+            progress(done, total)
+    _forget(written)
+
+
+def _media_origin(bundle: Bundle, item: BundleMedia, version: BundleMediaVersion) -> str | None:
+    """Where a version comes from: its own origin if it was imported before, else the media."""
+    return version.origin or item.url or _media_url(bundle.source, item.name)
+
+
+def _add_media_version(
+    bundle: Bundle,
+    item: BundleMedia,
+    target: Media,
+    version: BundleMediaVersion,
+    files: media.NewFiles,
+    *,
+    summary: str | None = None,
+    created_at: datetime | None = None,
+) -> MediaVersion:
+    """Record ``version`` of the bundle's ``item`` on ``target``, by its external author."""
+    return media.add_version(
+        target,
+        bundle.file(version),
+        version.file_type,
+        version.width,
+        version.height,
+        files=files,
+        license=version.license,
+        summary=summary or version.summary,
+        author=pages.Author(None, version.author, _media_origin(bundle, item, version)),
+        creators=version.creators,
+        created_at=created_at or version.created_at,
+    )
+
+
+def _create_media(bundle: Bundle, item: BundleMedia, name: str, files: media.NewFiles) -> list[Any]:
+    """A new media called ``name`` with the bundle's versions (renumbered from 1)."""
+    made = media.new_media(
+        name,
+        item.kind,
+        title=item.title,
+        description=item.description,
+        license=item.license,
+        source=item.source,
+        created_at=item.versions[0].created_at,
+    )
+    return [made] + [
+        _add_media_version(bundle, item, made, version, files) for version in item.versions
+    ]
+
+
+def _merge_media(
+    bundle: Bundle, item: BundleMedia, media_id: int, files: media.NewFiles
+) -> list[Any]:
+    """The bundle's current file as a new version of the media here."""
+    local = db.session.get(Media, media_id)
+    assert local is not None
+    local.source = local.source or item.source
+    version = _add_media_version(
+        bundle,
+        item,
+        local,
+        item.current,
+        files,
+        summary=item.current.summary or gettext("Merged from a bundle"),
+        created_at=utcnow(),
+    )
+    return [local, version]
 
 
 def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str | None:

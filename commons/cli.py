@@ -227,6 +227,14 @@ def export_command(
             path=out,
         )
     )
+    if result.media:
+        click.echo(
+            ngettext(
+                "%(num)s file shown by these pages is in the bundle.",
+                "%(num)s files shown by these pages are in the bundle.",
+                result.media,
+            )
+        )
 
 
 @click.command("import")
@@ -257,6 +265,20 @@ def import_command(bundle: str, on_conflict: str) -> None:
         click.echo(_("merged: %(slug)s", slug=item.slug))
     for item in report.skipped:
         click.echo(_("skipped: %(slug)s (%(reason)s)", slug=item.slug, reason=item.reason))
+    for media_item in report.media_created:
+        click.echo(
+            _("file created: %(name)s", name=media_item.name) + _renamed(media_item.original_name)
+        )
+    for media_item in report.media_merged:
+        click.echo(_("file merged: %(name)s", name=media_item.name))
+    for media_item in report.media_skipped:
+        click.echo(
+            _(
+                "file skipped: %(name)s (%(reason)s)",
+                name=media_item.name,
+                reason=media_item.reason,
+            )
+        )
     click.echo(
         _(
             "%(created)s created, %(merged)s merged, %(skipped)s skipped.",
@@ -265,9 +287,19 @@ def import_command(bundle: str, on_conflict: str) -> None:
             skipped=len(report.skipped),
         )
     )
+    if report.media_created or report.media_merged or report.media_skipped:
+        click.echo(
+            _(
+                "Files: %(created)s created, %(merged)s merged, %(skipped)s skipped.",
+                created=len(report.media_created),
+                merged=len(report.media_merged),
+                skipped=len(report.media_skipped),
+            )
+        )
 
 
 def _renamed(original: str | None) -> str:
+    """Says the address or name a page or file had in the bundle."""
     return _(" (was %(slug)s)", slug=original) if original else ""
 
 

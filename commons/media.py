@@ -15,6 +15,7 @@ import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +268,131 @@ def can_upload(user: User | None) -> bool:
     return user is not None and user.has_role(Role.MEMBER)
 
 
+def check_size(size: int) -> None:
+    """Refuse a file of ``size`` bytes when it is over ``MAX_MEDIA_BYTES``."""
+    limit = current_app.config["MAX_MEDIA_BYTES"]
+    if size > limit:
+        raise TooLarge(
+            _l("The file is too large (at most %(size)s MB).", size=limit // 1_000_000),
+            code="media_too_large",
+        )
+
+
+def check_file(data: bytes) -> tuple[FileType, int | None, int | None]:
+    """What an uploaded or imported file is (type, width, height), once it passes the checks.
+
+    Refuses files over ``MAX_MEDIA_BYTES`` and anything :func:`sniff` refuses.
+    """
+    check_size(len(data))
+    return sniff(data)
+
+
+class NewFiles:
+    """The files stored during one transaction, to remove again if it does not commit.
+
+    A file already in the store (the same content uploaded before) is never removed; one
+    written here is removed only when no committed version uses it.
+    """
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def store(self, data: bytes) -> str:
+        """Store ``data`` under its sha256, which it returns."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if _write(data, sha256):
+            self.written.append(sha256)
+        return sha256
+
+    def discard(self) -> None:
+        """After a rollback: remove the files written here that no version uses."""
+        for sha256 in self.written:
+            if not _still_used(sha256):
+                file_path(sha256).unlink(missing_ok=True)
+        self.written.clear()
+
+
+def clean_title(text: str) -> str:
+    """A media title on one line, at most 200 characters; may be empty."""
+    return " ".join(text.split())[:200]
+
+
+def clean_description(text: str) -> str:
+    """A media description, trimmed to at most 5000 characters."""
+    return text.strip()[:5000]
+
+
+def new_media(
+    name: str,
+    kind: str,
+    *,
+    title: str,
+    description: str,
+    license: str,
+    source: dict[str, Any] | None,
+    created_at: datetime | None = None,
+) -> Media:
+    """A media row with no version yet, added to the session; fields must be checked."""
+    media = Media(
+        name=name,
+        kind=kind,
+        title=clean_title(title) or name,
+        description=clean_description(description),
+        license=license,
+        source=source,
+        version_count=0,
+        created_at=created_at or utcnow(),
+    )
+    db.session.add(media)
+    return media
+
+
+def add_version(
+    media: Media,
+    data: bytes,
+    file_type: FileType,
+    width: int | None,
+    height: int | None,
+    *,
+    files: NewFiles,
+    license: str,
+    summary: str,
+    author: Author,
+    creators: list[str],
+    created_at: datetime | None = None,
+) -> MediaVersion:
+    """Store ``data`` and record it as the next version of ``media``, without committing.
+
+    Everything must be checked already (:func:`check_file`, licence, names). The file is
+    written at once; ``files`` remembers it so the caller can remove it if the transaction
+    does not commit. The media takes the version's licence.
+    """
+    sha256 = files.store(data)
+    media.version_count += 1
+    version = MediaVersion(
+        media=media,
+        number=media.version_count,
+        sha256=sha256,
+        content_type=file_type.content_type,
+        size=len(data),
+        width=width,
+        height=height,
+        license=license,
+        summary=summary,
+        author=author.user,
+        author_name=author.name,
+        creators=creators,
+        origin=author.origin,
+        created_at=created_at or utcnow(),
+    )
+    db.session.add(version)
+    db.session.flush()
+    media.current_version = version
+    media.license = license
+    media.updated_at = version.created_at
+    return version
+
+
 def upload(
     data: bytes,
     *,
@@ -282,19 +408,13 @@ def upload(
     origin: str | None = None,
     external_author: str | None = None,
 ) -> MediaVersion:
-    """Store a new file, or a new version of ``replace``; everything is checked first.
+    """Store a new file, or a new version of ``replace``, and commit; everything is checked first.
 
     ``external_author`` and ``origin`` record who uploaded an imported file elsewhere.
     """
     if external_author is None and not can_upload(author):
         raise ValidationError(_l("Please log in as a member to upload files."), code="forbidden")
-    limit = current_app.config["MAX_MEDIA_BYTES"]
-    if len(data) > limit:
-        raise TooLarge(
-            _l("The file is too large (at most %(size)s MB).", size=limit // 1_000_000),
-            code="media_too_large",
-        )
-    file_type, width, height = sniff(data)
+    file_type, width, height = check_file(data)
     spdx = licenses.normalize(license)
     declared_source = clean_source(source)
     creator_names = clean_names(creators)
@@ -310,61 +430,49 @@ def upload(
                 ),
                 code="media_name_taken",
             )
-        media = Media(
-            name=name,
-            kind=file_type.kind,
-            title=" ".join(title.split())[:200] or name,
-            description=description.strip()[:5000],
-            license=spdx,
-            source=declared_source,
-            version_count=0,
-        )
-        db.session.add(media)
     else:
-        media = replace
-        if file_type.kind != media.kind or not media.name.endswith(f".{file_type.extension}"):
+        if file_type.kind != replace.kind or not replace.name.endswith(f".{file_type.extension}"):
             raise ValidationError(
-                _l("A new version must be a file of the same type (%(name)s).", name=media.name),
+                _l("A new version must be a file of the same type (%(name)s).", name=replace.name),
                 code="media_type_changed",
             )
-        licenses.check_change(media.license, spdx)
-        media.license = spdx
-        if declared_source is not None:
-            media.source = declared_source
-        if title.strip():
-            media.title = " ".join(title.split())[:200]
-        if description.strip():
-            media.description = description.strip()[:5000]
+        licenses.check_change(replace.license, spdx)
     uploader = Author(author, external_author, origin) if external_author else Author.of(author)
-    sha256 = hashlib.sha256(data).hexdigest()
-    created_file = _write(data, sha256)
+    files = NewFiles()
     try:
-        media.version_count += 1
-        version = MediaVersion(
-            media=media,
-            number=media.version_count,
-            sha256=sha256,
-            content_type=file_type.content_type,
-            size=len(data),
-            width=width,
-            height=height,
+        if replace is None:
+            media = new_media(
+                name,
+                file_type.kind,
+                title=title,
+                description=description,
+                license=spdx,
+                source=declared_source,
+            )
+        else:
+            media = replace
+            if declared_source is not None:
+                media.source = declared_source
+            if title.strip():
+                media.title = clean_title(title)
+            if description.strip():
+                media.description = clean_description(description)
+        version = add_version(
+            media,
+            data,
+            file_type,
+            width,
+            height,
+            files=files,
             license=spdx,
             summary=summary,
-            author=uploader.user,
-            author_name=uploader.name,
+            author=uploader,
             creators=creator_names,
-            origin=uploader.origin,
-            created_at=utcnow(),
         )
-        db.session.add(version)
-        db.session.flush()
-        media.current_version = version
-        media.updated_at = version.created_at
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        if created_file and not _still_used(sha256):
-            file_path(sha256).unlink(missing_ok=True)
+        files.discard()
         raise
     return version
 
