@@ -660,7 +660,10 @@ class Engine:
         # Whoosh takes its lock before reading the table of contents and keeps it for
         # good when that fails: read it first, so a damaged index raises here instead.
         index.is_empty()
-        return index.writer(timeout=timeout, **options)
+        # Segments stay as separate files: Whoosh copies a compound segment's parts into
+        # memory to read them, which made catching up on 10,000 pages grow to 770 MB
+        # (flat at 240 MB without).
+        return index.writer(timeout=timeout, compound=False, **options)
 
     def healthy(self) -> bool:
         """Whether the index folder can be opened and read."""
