@@ -500,7 +500,7 @@ def test_media_errors_name_the_media_and_the_version(app) -> None:
     with pytest.raises(ValidationError) as caught:
         bundles.import_bundle(io.BytesIO(_script_as_png()))
     message = str(caught.value.message)
-    assert message.startswith("manifest.json") and "(“affiche.png”)" in message
+    assert message.startswith("manifest.json, fichier 1 («\u00a0affiche.png\u00a0»)")
     assert "media/affiche.png/1.png" in message and "text/plain" in message
 
 
