@@ -18,12 +18,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
+from ..i18n import select_locale
 from ..models import Kind, Page, Revision, Role
 from ..slugs import slugify
 
@@ -134,7 +134,8 @@ def _visitor_etag(slug: str) -> str | None:
     stamp = pages.visitor_stamp(slug)
     if stamp is None:
         return None
-    parts = (stamp, get_locale(), current_app.extensions["commons_build_id"])
+    # The selector's answer, not Flask-Babel's parsed locale: a cached view needs no more.
+    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"])
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
