@@ -214,13 +214,15 @@ def _prepare(size: int, workdir: Path) -> tuple[dict[str, str], str, list[str], 
     return env, token, slugs, tags
 
 
-def bench_size(size: int, baseline: tuple[float, Latency]) -> dict:
+def bench_size(size: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"commons-bench-{size}-"))
     env, token, slugs, tags = _prepare(size, workdir)
     figures: dict = {"pages": size}
     with gunicorn(env=env) as (url, master):
         views = [f"/wiki/{slug}" for slug in slugs]
         warm_up(url, views)
+        # Measured just before the wiki's views, so both meet the same machine load.
+        figures["baseline"] = measure_baseline()
         figures["views"] = throughput(url, views)
         figures["history"] = sequential(url, [f"/wiki/{s}/history" for s in slugs[:SAMPLES]])
         figures["diff"] = sequential(url, [f"/wiki/{s}/diff" for s in slugs[:SAMPLES]])
@@ -241,7 +243,6 @@ def bench_size(size: int, baseline: tuple[float, Latency]) -> dict:
     subprocess.run([str(COMMAND), "db", "upgrade"], cwd=ROOT, env={**os.environ, **target},
                    check=True, capture_output=True)  # fmt: skip
     figures["import"] = measured_command(["import", str(bundle)], target)
-    figures["baseline"] = baseline
     return figures
 
 
@@ -252,13 +253,9 @@ def measure_baseline() -> tuple[float, Latency]:
 
 def report(results: list[dict], command: str) -> str:
     """BENCHMARKS.md's figures section, as Markdown."""
-    base_rps, base_latency = results[0]["baseline"]
     sizes = [r["pages"] for r in results]
     lines = [
         f"Command: `{command}`",
-        "",
-        f"Baseline (minimal Flask + Jinja, 5 KB page): {base_rps:.0f} requests/s, "
-        f"p50 {base_latency.p50:.1f} ms, p99 {base_latency.p99:.1f} ms.",
         "",
         "| measure | " + " | ".join(f"{s:,} pages" for s in sizes) + " |",
         "|---|" + "---|" * len(sizes),
@@ -267,11 +264,14 @@ def report(results: list[dict], command: str) -> str:
     def row(label: str, cell) -> None:  # noqa: ANN001
         lines.append(f"| {label} | " + " | ".join(cell(r) for r in results) + " |")
 
+    row("baseline (minimal Flask + Jinja, 5 KB page): requests/s, p50 / p99 ms",
+        lambda r: f"{r['baseline'][0]:.0f}, {r['baseline'][1].p50:.1f} / "
+        f"{r['baseline'][1].p99:.1f}")  # fmt: skip
     row("page views/s (ratio to baseline)",
-        lambda r: f"{r['views'][0]:.0f} ({r['views'][0] / base_rps:.2f}×)")  # fmt: skip
+        lambda r: f"{r['views'][0]:.0f} ({r['views'][0] / r['baseline'][0]:.2f}×)")  # fmt: skip
     row("page view p50 / p99 ms (p99 ratio)",
         lambda r: f"{r['views'][1].p50:.1f} / {r['views'][1].p99:.1f} "
-        f"({r['views'][1].p99 / base_latency.p99:.2f}×)")  # fmt: skip
+        f"({r['views'][1].p99 / r['baseline'][1].p99:.2f}×)")  # fmt: skip
     for key, label in (
         ("history", "history"),
         ("diff", "diff"),
@@ -297,11 +297,10 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args()
     command = "python -m bench.run " + " ".join(sys.argv[1:])
-    baseline = measure_baseline()
     results = []
     for size in args.sizes:
         print(f"measuring {size} pages...", flush=True)
-        results.append(bench_size(size, baseline))
+        results.append(bench_size(size))
         # Written after each size, so a long run that is stopped keeps what it measured.
         text = report(results, command.strip())
         Path(args.output).write_text(text, encoding="utf-8")

@@ -80,6 +80,8 @@ def app(tmp_path) -> Iterator[Flask]:
     app = make_app(tmp_path)
     with app.app_context():
         yield app
+        # A search thread (catching up, merging) must not outlive the test's database.
+        app.extensions["commons_search"].wait_for_background(30)
         db.session.remove()
         db.engine.dispose()
 
@@ -90,6 +92,7 @@ def csrf_app(tmp_path) -> Iterator[Flask]:
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
+        app.extensions["commons_search"].wait_for_background(30)
         db.session.remove()
         db.engine.dispose()
 

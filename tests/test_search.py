@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import time
 
 import pytest
 from markupsafe import Markup
@@ -299,7 +300,7 @@ def test_a_long_backlog_is_indexed_in_the_background(app, member, monkeypatch):
     monkeypatch.setattr(search, "QUERY_CATCH_UP_PAGES", 2)
 
     first = search.search("levain")
-    app.extensions["commons_search"]._background.join(30)
+    app.extensions["commons_search"].wait_for_background(30)
 
     assert first.message  # some pages may be missing meanwhile
     assert slugs("levain", per_page=10) == [f"fournee-{number}" for number in range(6)]
@@ -370,6 +371,8 @@ def _save_pages(settings: dict, user_id: int, prefix: str, count: int, start) ->
         start.wait(60)
         for number in range(count):
             save(user, f"{prefix} {number}", f"Texte partagé par {prefix}.")
+        # A worker keeps running: what a save handed to its thread gets done.
+        app.extensions["commons_search"].wait_for_background(60)
         db.session.remove()
         db.engine.dispose()
 
@@ -462,3 +465,38 @@ def test_search_api(app, member, client):
     assert client.get("/api/v1/search?q=monaie+locale").get_json()["suggestion"] == (
         "monnaie locale"
     )
+
+
+# --- segments and merges ---------------------------------------------------------------------
+
+
+def _segment_sizes(app) -> list[int]:
+    with app.extensions["commons_search"].index().reader() as reader:
+        return sorted(leaf.doc_count_all() for leaf, _offset in reader.leaf_readers())
+
+
+def test_saves_leave_merging_to_a_thread_and_segments_stay_few(app, member):
+    engine = app.extensions["commons_search"]
+    for number in range(3 * search.MERGE_FACTOR):
+        save(member, f"Atelier {number}", f"Compte rendu numéro {number} du levain.")
+        engine.wait_for_background(30)
+
+    sizes = _segment_sizes(app)
+    # Merged tier by tier: fewer than MERGE_FACTOR segments of each size remain.
+    assert len(sizes) < 2 * search.MERGE_FACTOR and max(sizes) >= search.MERGE_FACTOR
+    found = search.search("levain", per_page=100)
+    assert found.total == 3 * search.MERGE_FACTOR
+
+
+def test_a_save_does_not_wait_for_a_busy_index_writer(app, member):
+    engine = app.extensions["commons_search"]
+    busy = engine.writer(1.0)  # as a merge in another process would hold it
+    started = time.monotonic()
+    try:
+        save(member, "Fournée du matin", "Du pain au levain.")
+    finally:
+        busy.cancel()
+    # It handed its indexing over instead of waiting for the writer as long as it could.
+    assert time.monotonic() - started < search.SAVE_LOCK_TIMEOUT
+    engine.wait_for_background(30)
+    assert slugs("levain") == ["fournee-du-matin"]
