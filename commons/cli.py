@@ -130,7 +130,7 @@ def demo_command(if_empty: bool) -> None:
 
 @click.command("check")
 def check_command() -> None:
-    """Check the stored history: current revisions, numbering, parents and hashes.
+    """Check the stored history (current revisions, numbering, parents, hashes) and files.
 
     Exits with status 1 and lists the problems when any is found.
     """

@@ -6,10 +6,12 @@ import threading
 
 from sqlalchemy import select
 
-from commons import integrity, pages
+from commons import integrity, media, pages
 from commons.errors import EditConflict
 from commons.extensions import db
 from commons.models import Revision
+
+from .test_media import picture
 
 
 def _two_pages(member) -> None:
@@ -79,3 +81,21 @@ def test_concurrent_saves_merge_or_conflict_never_lose(app, member) -> None:
     assert body.count("modifié") == len(saved)
     assert integrity.check() == []
     assert "saved" in outcomes
+
+
+def test_media_files_missing_damaged_or_left_over_are_reported(app, member) -> None:
+    first = media.upload(picture(color="red"), filename="rouge.png", author=member)
+    second = media.upload(picture(color="blue"), filename="bleu.png", author=member)
+    assert integrity.check() == []
+
+    media.file_path(first.sha256).unlink()
+    media.file_path(second.sha256).write_bytes(b"autre chose")
+    leftover = media.file_path("ab" * 32)
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"abandonne")
+
+    problems = integrity.check()
+    assert "file rouge.png version 1: its stored file is missing" in problems
+    assert "file bleu.png version 1: its stored file does not match its sha256 and size" in problems
+    assert any(problem.startswith(f"media folder: ab/{'ab' * 32}") for problem in problems)
+    assert len(problems) == 3
