@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from commons import pages
 
 
@@ -184,3 +186,23 @@ def test_security_headers(client):
     response = client.get("/")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _pager_links(html: str) -> list[int]:
+    pager = re.search(r'<nav class="pagination".*?</nav>', html, re.S).group(0)
+    return sorted({int(n or 1) for n in re.findall(r'href="/recent(?:\?page=(\d+))?"', pager)})
+
+
+def test_long_lists_link_the_ends_and_the_pages_around(app, client, member):
+    app.config["PAGE_SIZE"] = 2
+    page = pages.save(None, title="Journal", body="0\n", author=member).page
+    for number in range(1, 14):  # 14 revisions: 7 pages of recent changes
+        pages.save(page.slug, title="Journal", body=f"{number}\n", author=member)
+
+    middle = client.get("/recent?page=4").get_data(as_text=True)
+    assert _pager_links(middle) == [1, 2, 3, 4, 5, 6, 7]
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>4<' in middle
+
+    first = client.get("/recent").get_data(as_text=True)
+    assert _pager_links(first) == [1, 2, 3, 7]
+    assert first.count('class="gap"') == 1

@@ -492,3 +492,19 @@ class Pagination:
     @property
     def has_next(self) -> bool:
         return self.number < self.pages
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """The page numbers to link: the first, the last, two around this one; None for gaps.
+
+        Computed here so that a list of 2,000 pages does not loop 2,000 times in a template.
+        """
+        shown = sorted(
+            {1, self.pages, *range(max(self.number - 2, 1), min(self.number + 2, self.pages) + 1)}
+        )
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - (numbers[-1] or 0) > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
