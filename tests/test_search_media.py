@@ -14,6 +14,7 @@ from commons.extensions import db
 from commons.models import User
 
 from .conftest import make_app
+from .test_search import save
 
 
 def picture(color: str = "green") -> bytes:
@@ -24,10 +25,6 @@ def picture(color: str = "green") -> bytes:
 
 def upload(author, filename: str = "affiche-atelier-2024.png", data: bytes | None = None, **fields):
     return media.upload(data or picture(), filename=filename, author=author, **fields).media
-
-
-def save(author, title: str, body: str = "", **fields):
-    return pages.save(None, title=title, body=body, author=author, **fields).page
 
 
 def names(query: str, **filters) -> list[str]:
