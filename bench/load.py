@@ -222,13 +222,21 @@ def _verify(app, report: Report, clients: int) -> list[str]:
     return problems
 
 
-def _kill_a_worker(master, after: float) -> threading.Timer:
-    """SIGKILL one gunicorn worker ``after`` seconds from now, as a crash would."""
+def _kill_a_worker(master, after: float, report: Report, attempts: int = 5) -> threading.Timer:
+    """SIGKILL a gunicorn worker ``after`` seconds from now, as a crash would.
 
-    def kill() -> None:
+    A worker can be between two requests when it is killed: then, up to ``attempts``
+    times, another is killed half a second later, until one dies with a request in hand.
+    """
+
+    def kill(left: int) -> None:
+        before = report.interrupted
         os.kill(worker_pids(master)[0], signal.SIGKILL)
+        time.sleep(0.5)
+        if report.interrupted == before and left > 1:
+            kill(left - 1)
 
-    timer = threading.Timer(after, kill)
+    timer = threading.Timer(after, kill, args=(attempts,))
     timer.start()
     return timer
 
@@ -257,7 +265,7 @@ def run(
     report = Report()
     with gunicorn(env=env) as (url, master):
         if kill_worker_after is not None:
-            _kill_a_worker(master, kill_worker_after)
+            _kill_a_worker(master, kill_worker_after, report)
         deadline = time.monotonic() + duration
         threads = [Client(n, url, tokens[n], report, deadline) for n in range(clients)]
         for thread in threads:
