@@ -268,15 +268,34 @@ def link_targets(body: str) -> list[str]:
     return list(dict.fromkeys(slug for slug in slugs if slug))
 
 
-_MEDIA_REFERENCE = re.compile(r"\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)")
+# ![caption](media:name), [text](media:name) and [[media:name|caption]].
+_MEDIA_REFERENCE = re.compile(
+    r"(?:(!)?\[([^\[\]]*))?\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)(?:\|([^\[\]\n]+))?\]\]"
+)
+
+
+def media_references(body: str) -> list[tuple[str, str]]:
+    """The media a body shows, without rendering it: (name, caption), in order.
+
+    The caption is what a picture (``![caption](media:…)``) or a wiki reference
+    (``[[media:…|caption]]``) says; "" for a link or no text. Code shows nothing.
+    """
+    if MEDIA_SCHEME not in body:
+        return []
+    text = _INDENTED_CODE.sub("", _FENCED_CODE.sub("", body))
+    text = _CODE_SPAN.sub("", text)
+    found = []
+    for match in _MEDIA_REFERENCE.finditer(text):
+        picture, label, target, wiki_target, wiki_caption = match.groups()
+        name = media_name(target or wiki_target)
+        if name:
+            found.append((name, (label if picture else wiki_caption) or ""))
+    return found
 
 
 def media_targets(body: str) -> list[str]:
     """The media a body shows, without rendering it."""
-    text = _INDENTED_CODE.sub("", _FENCED_CODE.sub("", body))
-    text = _CODE_SPAN.sub("", text)
-    names = (media_name(m.group(1) or m.group(2)) for m in _MEDIA_REFERENCE.finditer(text))
-    return list(dict.fromkeys(name for name in names if name))
+    return list(dict.fromkeys(name for name, _caption in media_references(body)))
 
 
 _WIKILINK_ANCHOR = re.compile(r'<a class="wikilink" href="/wiki/([a-z0-9-]+)">')

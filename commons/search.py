@@ -395,27 +395,16 @@ def plain_text(body: str) -> str:
     return body.strip()
 
 
-# As render.py reads them: ![caption](media:name) and [[media:name|caption]].
-_EMBED = re.compile(
-    r"!\[([^\]]*)\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)(?:\|([^\[\]\n]+))?\]\]"
-)
-
-
 def _captions_in(body: str) -> dict[str, list[str]]:
     """The captions a Markdown ``body`` gives the media it shows: {name: [caption]}.
 
     Media shown without a caption are left out: they add no words to search.
     """
-    if render.MEDIA_SCHEME not in body:
-        return {}
-    # render.media_targets knows which references are in code, hence not shown.
-    shown = set(render.media_targets(body))
     found: dict[str, list[str]] = {}
-    for match in _EMBED.finditer(body):
-        name = render.media_name(match.group(2) or match.group(3))
-        caption = plain_text(match.group(1) or match.group(4) or "")
-        if name in shown and caption and caption not in found.get(name, ()):
-            found.setdefault(name, []).append(caption)
+    for name, caption in render.media_references(body):
+        text = plain_text(caption)
+        if text and text not in found.get(name, ()):
+            found.setdefault(name, []).append(text)
     return found
 
 
