@@ -18,6 +18,7 @@ transaction that is rolled back as a whole when anything fails.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import zipfile
@@ -2045,24 +2046,21 @@ def _plan_media(bundle: Bundle, choice: str) -> list[_MediaStep]:
 def _free_media_name(name: str, taken: set[str]) -> str:
     """``name-2.png``, ``name-3.png``…: the first name used by no media here or in the bundle."""
     stem, extension = name.rsplit(".", 1)
-    number = 2
-    while True:
+    candidates = _numbered(stem, media.MAX_NAME_LENGTH, f".{extension}")
+    return next(c for c in candidates if c not in taken and media.find(c) is None)
+
+
+def _numbered(stem: str, limit: int, extension: str = "") -> Iterator[str]:
+    """``stem-2``, ``stem-3``… followed by ``extension``; the stem cut to fit ``limit``."""
+    for number in itertools.count(2):
         suffix = f"-{number}"
-        candidate = f"{stem[: media.MAX_NAME_LENGTH - len(suffix)].rstrip('-')}{suffix}.{extension}"
-        if candidate not in taken and media.find(candidate) is None:
-            return candidate
-        number += 1
+        yield stem[: limit - len(suffix)].rstrip("-") + suffix + extension
 
 
 def _free_slug(slug: str, taken: set[str]) -> str:
     """``slug-2``, ``slug-3``…: the first address used by no page, redirect or bundle page."""
-    number = 2
-    while True:
-        suffix = f"-{number}"
-        candidate = slug[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
-        if candidate not in taken and not _slug_used(candidate):
-            return candidate
-        number += 1
+    candidates = _numbered(slug, MAX_SLUG_LENGTH)
+    return next(c for c in candidates if c not in taken and not _slug_used(c))
 
 
 def _slug_used(slug: str) -> bool:
