@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_SYNONYMS": None,  # path to an extra synonyms file
     "PAGE_CACHE_BYTES": 32_000_000,  # rendered pages kept per worker for visitors
     "TRUSTED_PROXIES": 0,  # 1 behind one reverse proxy that sets X-Forwarded-*
+    #: The wiki's public address, e.g. "https://wiki.example.org"; absolute URLs use it,
+    #: never the request's Host. None: each request's own host (pages cached per host).
+    "BASE_URL": None,
 }
 
 

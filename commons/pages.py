@@ -42,6 +42,7 @@ from .models import (
     utcnow,
 )
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
+from .text import has_control_characters
 
 #: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
 pages_changed = signal("pages-changed")
@@ -276,7 +277,17 @@ def tag_counts(*, most_used: int | None = None) -> list[tuple[str, int]]:
 # --- validation ----------------------------------------------------------------
 
 
+def _refuse_control_characters(text: str, message: Any) -> None:
+    """Invisible control characters (U+0001...) would break the Atom feed and copies."""
+    if has_control_characters(text):
+        raise ValidationError(message, code="control_character")
+
+
 def clean_title(title: str | None) -> str:
+    _refuse_control_characters(
+        title or "",
+        _l("The title contains an invisible control character: please remove it."),
+    )
     title = " ".join((title or "").split())
     if not title:
         raise ValidationError(_l("A page needs a title."), code="title_required")
@@ -368,6 +379,10 @@ def clean_body(body: str | None) -> str:
 
 
 def clean_summary(summary: str | None) -> str:
+    _refuse_control_characters(
+        summary or "",
+        _l("The summary contains an invisible control character: please remove it."),
+    )
     summary = " ".join((summary or "").split())
     if len(summary) > MAX_SUMMARY_LENGTH:
         raise ValidationError(
@@ -387,6 +402,9 @@ def clean_names(names: Iterable[str] | str | None) -> list[str]:
     for raw in names:
         if not isinstance(raw, str):
             raise ValidationError(_l("Names must be text."), code="names_invalid")
+        _refuse_control_characters(
+            raw, _l("A name contains an invisible control character: please remove it.")
+        )
         name = " ".join(raw.split())
         if len(name) > 200:
             raise ValidationError(

@@ -1,8 +1,9 @@
-"""Response headers that back the sanitiser up: CSP without inline script, no framing."""
+"""Response headers that back the sanitiser up, the public base URL, safe redirects."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,6 +24,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("BASE_URL"):
+        # Inside ProxyFix: the configured address wins over any X-Forwarded-Host too.
+        app.wsgi_app = PublicAddress(app.wsgi_app, app.config["BASE_URL"])  # type: ignore[method-assign]
     if app.config.get("TRUSTED_PROXIES"):
         # Behind a reverse proxy, X-Forwarded-Proto tells whether the reader used HTTPS;
         # ProxyFix goes outermost so the cookie middleware sees the corrected scheme.
@@ -54,6 +58,45 @@ class SecureCookiesOverHttps:
             return start_response(status, headers, exc_info)
 
         return self.app(environ, secure_start_response)
+
+
+class PublicAddress:
+    """WSGI middleware answering every request as if it came to ``COMMONS_BASE_URL``.
+
+    Absolute URLs (canonical links, permalinks, citations, feeds) are built from the
+    request's scheme and host; with a base URL they never come from a ``Host`` or
+    ``X-Forwarded-Host`` header that a client chose. The base URL's path, if any, is
+    where the wiki is mounted (the server or proxy passes requests without it).
+    """
+
+    def __init__(self, app: Any, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("COMMONS_BASE_URL must be an absolute http(s) address")
+        self.app = app
+        self.scheme = parts.scheme
+        self.host = parts.netloc
+        self.root = parts.path.rstrip("/")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.url_scheme"] = self.scheme
+        environ["HTTP_HOST"] = self.host
+        environ["SCRIPT_NAME"] = self.root
+        return self.app(environ, start_response)
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site ("/wiki/x?rev=2"), else None.
+
+    Browsers drop tabs and newlines from addresses and read "\\" as "/", so "/\t/evil"
+    and "/\\evil" lead to another site: any control character, space or backslash refuses.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(char == "\\" or not char.isprintable() or char.isspace() for char in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def _security_headers(response: Response) -> Response:

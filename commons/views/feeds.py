@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from .. import licenses, pages
+from ..text import xml_safe
 
 bp = Blueprint("feeds", __name__)
 
@@ -13,4 +14,5 @@ bp = Blueprint("feeds", __name__)
 def recent_atom() -> Response:
     revisions = pages.recent_changes(limit=50)
     xml = render_template("recent.atom", revisions=revisions, licenses=licenses)
-    return Response(xml, mimetype="application/atom+xml")
+    # Older revisions, imports and names may hold control characters XML cannot carry.
+    return Response(xml_safe(xml), mimetype="application/atom+xml")

@@ -19,6 +19,7 @@ from flask import (
 from .. import licenses, pages
 from ..auth import acting_user
 from ..extensions import csrf, db
+from ..security import local_path
 from ..slugs import slugify
 
 bp = Blueprint("misc", __name__)
@@ -39,10 +40,7 @@ def set_language() -> Any:
         if user is not None:
             user.locale = locale
             db.session.commit()
-    target = request.form.get("next", "")
-    return redirect(
-        target if target.startswith("/") and not target.startswith("//") else url_for("wiki.home")
-    )
+    return redirect(local_path(request.form.get("next")) or url_for("wiki.home"))
 
 
 @bp.get("/licenses")

@@ -107,6 +107,7 @@ def view(slug: str) -> Any:
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         can_edit=pages.can_edit(user, page),
+        shared_page=etag is not None,
     )
     if etag is None:
         return html
@@ -125,7 +126,10 @@ def _visitor_etag(slug: str) -> str | None:
     """A validator for what a visitor sees of a page's current revision, from one query.
 
     A visitor's page depends on the revision, on every other page (missing links, what
-    links here) and file (credit lines), on the language and on the deployment.
+    links here) and file (credit lines), on the language, on the deployment, and on the
+    scheme and host its absolute links are made from: without ``COMMONS_BASE_URL`` those
+    come from the request, so a forged ``Host`` only ever reaches its own sender's copy.
+    The page is shared: it carries no CSRF token (``shared_page`` in the template).
     Logged-in users and pending messages get no validator: their page is personal;
     nor do redirects and deleted pages, which take the full path.
     """
@@ -135,7 +139,7 @@ def _visitor_etag(slug: str) -> str | None:
     if stamp is None:
         return None
     # The selector's answer, not Flask-Babel's parsed locale: a cached view needs no more.
-    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"])
+    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"], request.host_url)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 

@@ -1,0 +1,20 @@
+"""Characters that have no place in short texts, and in XML."""
+
+from __future__ import annotations
+
+import re
+
+#: C0 and C1 control characters other than tab, line feed and carriage return.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: What XML 1.0 forbids: C0 controls (but tab, LF, CR), lone surrogates, U+FFFE, U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds an invisible control character such as U+0001."""
+    return CONTROL_CHARACTERS.search(text) is not None
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters that would make an XML document invalid."""
+    return NOT_XML.sub("", text)
