@@ -1,4 +1,4 @@
-"""Users, roles, API tokens, login throttling and the flask-login wiring."""
+"""Users, roles, sessions, API tokens, login and registration throttling, flask-login wiring."""
 
 from __future__ import annotations
 
@@ -6,19 +6,30 @@ import functools
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import CommonsError, Forbidden, ValidationError
+from .errors import CommonsError, Forbidden, NotFound, ValidationError
 from .extensions import db, login_manager
-from .models import ApiToken, LoginAttempt, Role, User, utcnow
+from .models import (
+    ApiToken,
+    LoginAttempt,
+    RegistrationAttempt,
+    Role,
+    TokenScope,
+    User,
+    new_session_key,
+    utcnow,
+)
 
 USERNAME = re.compile(r"^[\w.\- ]{2,80}$")
 MIN_PASSWORD = 8
@@ -26,6 +37,17 @@ MIN_PASSWORD = 8
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
+#: Accounts one address may create within REGISTRATION_WINDOW.
+MAX_REGISTRATIONS_PER_ADDRESS = 5
+REGISTRATION_WINDOW = timedelta(hours=1)
+#: Scripts that one name may mix: Japanese and Korean writing combine them, with Latin.
+COMPATIBLE_SCRIPTS = [
+    {"LATIN", "CJK", "HIRAGANA", "KATAKANA"},
+    {"LATIN", "CJK", "HANGUL"},
+    {"LATIN", "CJK", "BOPOMOFO"},
+]
+#: A token's last use is written at most this often, not on every request.
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
 class TooManyAttempts(CommonsError):
@@ -41,17 +63,17 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(cookie_id: str) -> User | None:
+    """The user of a session or remember-me cookie, if its session key is still the user's.
+
+    Session and remember-me cookies both carry ``User.get_id()``, "id:session key"; a
+    logout gives the user a new key, so every cookie issued before stops working.
+    """
+    user_id, _, key = cookie_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and not user.blocked else None
-
-
-@login_manager.request_loader
-def _load_user_from_token(req: Any) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if user is None or user.blocked or not secrets.compare_digest(user.session_key, key):
         return None
-    return user_for_token(header.removeprefix("Bearer ").strip())
+    return user
 
 
 def acting_user() -> User | None:
@@ -59,19 +81,77 @@ def acting_user() -> User | None:
     return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
 
 
+def end_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of ``user``, on every device."""
+    user.session_key = new_session_key()
+    db.session.commit()
+
+
 # --- accounts ------------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """The form under which names are compared: NFKC, case-folded, NFKC again.
+
+    Computed in Python so that SQLite (whose ``lower()`` folds ASCII only) and PostgreSQL
+    agree: "Élodie", "ÉLODIE" and "élodie" are one name.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _scripts(name: str) -> set[str]:
+    """The writing systems of a name's letters, from their Unicode character names."""
+    return {
+        unicodedata.name(char, "UNKNOWN").split()[0]
+        for char in name
+        if unicodedata.category(char) in {"Lu", "Ll", "Lt", "Lo"}
+    }
+
+
+def _mixes_scripts(name: str) -> bool:
+    """True for look-alikes such as "аdmin" whose "а" is Cyrillic."""
+    scripts = _scripts(name)
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in COMPATIBLE_SCRIPTS)
+
+
+def clean_name(name: str | None) -> str:
+    """A new account's name, NFKC-normalised; refuses bad characters and mixed scripts."""
+    name = unicodedata.normalize("NFKC", " ".join((name or "").split()))
+    if not USERNAME.match(name):
+        raise ValidationError(
+            _l("A user name has 2 to 80 letters, digits, spaces, dots, dashes or underscores."),
+            code="name_invalid",
+        )
+    if _mixes_scripts(name):
+        raise ValidationError(
+            _l(
+                "A user name cannot mix alphabets, such as Latin and Cyrillic letters that look"
+                " alike: write “%(name)s” in one alphabet.",
+                name=name,
+            ),
+            code="name_mixed_scripts",
+        )
+    return name
+
+
+def clean_email(email: str | None) -> str | None:
+    """An optional email address, normalised; its domain is not looked up."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(
+            _l("“%(email)s” is not a valid email address.", email=email), code="email_invalid"
+        ) from None
 
 
 def create_user(
     name: str, password: str, *, role: Role | str = Role.MEMBER, email: str | None = None
 ) -> User:
     """Create an account; raises :class:`ValidationError` on a bad or taken name."""
-    name = " ".join((name or "").split())
-    if not USERNAME.match(name):
-        raise ValidationError(
-            _l("A user name has 2 to 80 letters, digits, spaces, dots, dashes or underscores."),
-            code="name_invalid",
-        )
+    name = clean_name(name)
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(
             _l("The password needs at least %(count)s characters.", count=MIN_PASSWORD),
@@ -84,7 +164,8 @@ def create_user(
         )
     user = User(
         name=name,
-        email=(email or None),
+        name_key=name_key(name),
+        email=clean_email(email),
         role=role.value,
         password_hash=generate_password_hash(password),
     )
@@ -93,9 +174,28 @@ def create_user(
     return user
 
 
+def register(name: str, password: str, *, email: str | None, address: str) -> User:
+    """Create a member's account from the web, throttled per address across processes."""
+    since = utcnow() - REGISTRATION_WINDOW
+    recent = db.session.scalar(
+        select(func.count(RegistrationAttempt.id)).where(
+            RegistrationAttempt.address == address[:64], RegistrationAttempt.created_at > since
+        )
+    )
+    if recent >= MAX_REGISTRATIONS_PER_ADDRESS:
+        raise TooManyAttempts(
+            _l("Too many accounts were created from your connection. Please try again in an hour.")
+        )
+    user = create_user(name, password, email=email)
+    db.session.execute(delete(RegistrationAttempt).where(RegistrationAttempt.created_at < since))
+    db.session.add(RegistrationAttempt(address=address[:64]))
+    db.session.commit()
+    return user
+
+
 def find_user(name: str) -> User | None:
-    """The user with this name, ignoring case."""
-    return db.session.scalar(select(User).where(func.lower(User.name) == name.lower()))
+    """The user with this name, ignoring case and Unicode variants (see :func:`name_key`)."""
+    return db.session.scalar(select(User).where(User.name_key == name_key(name)))
 
 
 def _role(value: Role | str) -> Role:
@@ -139,18 +239,21 @@ def set_blocked(user: User, blocked: bool, *, by: User) -> None:
 def list_users(*, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
     """Accounts by name, with the total count."""
     total = db.session.scalar(select(func.count(User.id))) or 0
-    users = db.session.scalars(
-        select(User).order_by(func.lower(User.name)).offset(offset).limit(limit)
-    )
+    users = db.session.scalars(select(User).order_by(User.name_key).offset(offset).limit(limit))
     return list(users), total
 
 
 def authenticate(name: str, password: str, address: str) -> User:
-    """Check credentials, throttling failures per account and per address across processes."""
+    """Check credentials, throttling failures per account and per address across processes.
+
+    A password is hashed whether or not the name exists, so the answer's timing does not
+    tell which names have an account.
+    """
     since = utcnow() - THROTTLE_WINDOW
+    key = name_key(name)[:80]
     failures_account = db.session.scalar(
         select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == name.lower(), LoginAttempt.created_at > since
+            LoginAttempt.username == key, LoginAttempt.created_at > since
         )
     )
     failures_address = db.session.scalar(
@@ -163,19 +266,26 @@ def authenticate(name: str, password: str, address: str) -> User:
             _l("Too many failed attempts. Please wait 15 minutes before trying again.")
         )
     user = find_user(name)
-    if user is None or not check_password_hash(user.password_hash, password):
-        db.session.add(LoginAttempt(username=name.lower()[:80], address=address[:64]))
+    matches = check_password_hash(user.password_hash if user else _unknown_user_hash(), password)
+    if user is None or not matches:
+        db.session.add(LoginAttempt(username=key, address=address[:64]))
         db.session.commit()
         raise ValidationError(_l("Wrong user name or password."), code="bad_credentials")
     if user.blocked:
         raise Forbidden(_l("This account is blocked."), code="blocked")
     db.session.execute(
         delete(LoginAttempt).where(
-            (LoginAttempt.username == name.lower()) | (LoginAttempt.created_at < since)
+            (LoginAttempt.username == key) | (LoginAttempt.created_at < since)
         )
     )
     db.session.commit()
     return user
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """A hash of a random password, checked when the name has no account."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 # --- tokens --------------------------------------------------------------------------
@@ -185,22 +295,92 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(user: User, name: str = "cli") -> str:
+def _token_scope(value: TokenScope | str) -> TokenScope:
+    try:
+        return TokenScope(value)
+    except ValueError:
+        raise ValidationError(
+            _l("Unknown scope “%(scope)s”: choose read or write.", scope=value),
+            code="scope_invalid",
+        ) from None
+
+
+def create_token(user: User, name: str = "cli", scope: TokenScope | str = TokenScope.WRITE) -> str:
     """Create an API token for ``user`` and return it; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, name=name[:80], token_hash=_hash_token(token)))
+    return issue_token(user, name, scope)[1]
+
+
+def issue_token(user: User, name: str, scope: TokenScope | str) -> tuple[ApiToken, str]:
+    """Create an API token for ``user``: the row and the secret, which is never stored."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 80 or not name.isprintable():
+        raise ValidationError(
+            _l("A token needs a name of 1 to 80 characters, saying what it is for."),
+            code="token_name_invalid",
+        )
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name, scope=_token_scope(scope).value, token_hash=_hash_token(secret)
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's API tokens, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Delete one of the user's tokens: it stops working at once. Returns the deleted row."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_l("You have no token with this number."))
+    db.session.delete(token)
     db.session.commit()
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user owning ``token``, or None."""
-    if not token:
+def use_token(secret: str) -> ApiToken | None:
+    """The token with this secret, its last use recorded; None for an unknown or revoked one."""
+    if not secret:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or row.user.blocked:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
+    if token is None:
         return None
-    return row.user
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_PRECISION:
+        token.last_used_at = now
+        db.session.commit()
+    return token
+
+
+def bearer_secret(req: Any) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None when there is none."""
+    scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else None
+
+
+def act_with_token(token: ApiToken) -> None:
+    """Make the token's owner the acting user of this request, whatever cookie came with it.
+
+    A blocked owner's token makes a visitor: blocking stops tokens without revoking them.
+    """
+    g.commons_api_token = token
+    # Flask-Login's own way of setting the request's user (as its request loaders do).
+    login_manager._update_request_context_with_user(None if token.user.blocked else token.user)
+
+
+def request_token() -> ApiToken | None:
+    """The API token that authenticated this request, if any."""
+    return g.get("commons_api_token")
 
 
 # --- view helpers ---------------------------------------------------------------------

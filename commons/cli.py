@@ -104,15 +104,25 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.argument("name")
-@click.option("--label", default="cli", help="What the token is for.")
-def token_create(name: str, label: str) -> None:
+@click.option("--name", "--label", "label", default="cli", help="What the token is for.")
+@click.option(
+    "--scope",
+    default="write",
+    show_default=True,
+    type=click.Choice(["read", "write"]),
+    help="read: GET requests only; write: also changes.",
+)
+def token_create(name: str, label: str, scope: str) -> None:
     """Create an API token for user NAME and print it (shown once)."""
     from . import auth
 
     user = auth.find_user(name)
     if user is None:
         fail(_("There is no user named “%(name)s”.", name=name))
-    click.echo(auth.create_token(user, label))
+    try:
+        click.echo(auth.create_token(user, label, scope))
+    except CommonsError as error:
+        fail(error.message)
 
 
 @click.command("demo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,11 +74,19 @@ class Action(enum.StrEnum):
     MERGE = "merge"
 
 
+def new_session_key() -> str:
+    """A random value that every session and remember-me cookie of a user must carry."""
+    return secrets.token_hex(16)
+
+
 class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The name folded for comparison (NFKC + casefold, see ``auth.name_key``): "Élodie"
+    #: and "ÉLODIE" are one account, on SQLite as on PostgreSQL.
+    name_key: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
@@ -85,6 +94,8 @@ class User(db.Model):
     #: Preferred interface language; None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Part of every session and remember-me cookie; a new one on logout ends them all.
+    session_key: Mapped[str] = mapped_column(String(32), default=new_session_key)
 
     # flask-login protocol
     @property
@@ -100,10 +111,18 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the cookies carry: the id and the session key, checked by the user loader."""
+        return f"{self.id}:{self.session_key}"
 
     def has_role(self, role: Role) -> bool:
         return not self.blocked and Role(self.role).rank >= role.rank
+
+
+class TokenScope(enum.StrEnum):
+    """What an API token may do: read (GET only) or also write."""
+
+    READ = "read"
+    WRITE = "write"
 
 
 class ApiToken(db.Model):
@@ -112,6 +131,7 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(8), default=TokenScope.WRITE.value)
     #: sha256 of the token; the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -259,6 +279,16 @@ class LoginAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RegistrationAttempt(db.Model):
+    """Accounts created, by client address, shared by every worker process, for throttling."""
+
+    __tablename__ = "registration_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -102,6 +102,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def english(client: FlaskClient) -> FlaskClient:
+    """``client`` asking for English, the language of the messages that tests quote."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()

@@ -121,7 +121,8 @@ def test_anonymous_and_bad_token_cannot_write(client):
     response = client.put(
         "/api/v1/pages/t", json={"title": "T", "body": "x"}, headers=bearer("wrong")
     )
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_revisions_and_credits(client, token, member):

@@ -108,6 +108,13 @@ CASES = [
     Case("GET", "/api/v1/me", ACCOUNTS),
     Case("PUT", "/api/v1/pages/par-api", MEMBERS, json={"title": "Par API", "body": "x"}),
     Case("PUT", "/api/v1/pages/protegee", EDITORS, json={"body": "par l'API", "base_revision": 1}),
+    # Tokens: 1 is the matrix's own; the page makes 2, the API 3, and each is revoked.
+    Case("GET", "/account/tokens", ACCOUNTS),
+    Case("POST", "/account/tokens", ACCOUNTS, data={"name": "page", "scope": "read"}),
+    Case("GET", "/api/v1/tokens", ACCOUNTS),
+    Case("POST", "/api/v1/tokens", ACCOUNTS, json={"name": "api", "scope": "read"}),
+    Case("DELETE", "/api/v1/tokens/3", ACCOUNTS),
+    Case("POST", "/account/tokens/2/revoke", ACCOUNTS),
     # Last: logging out ends the session the cases above rely on.
     Case("POST", "/logout", EVERYONE),
 ]

@@ -11,7 +11,12 @@ import pytest
 from commons import auth, pages
 from commons.errors import ValidationError
 from commons.extensions import db
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, english, make_app
+
+
+@pytest.fixture
+def client(app):
+    return english(app.test_client())
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, bundles, feeds, media, misc, search, wiki
+    from . import account, admin, api, auth, bundles, feeds, media, misc, search, wiki
 
-    for module in (wiki, auth, feeds, api, search, bundles, media, admin, misc):
+    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
         app.register_blueprint(module.bp)
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -22,9 +22,19 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str, message: object) -> tuple[Response, int]:
-    """The API's error shape: ``{"error": {"code", "message"}}``."""
-    return jsonify({"error": {"code": code, "message": str(message)}}), status
+def json_error(
+    status: int, code: str, message: object, *, bearer_error: str | None = None
+) -> tuple[Response, int]:
+    """The API's error shape: ``{"error": {"code", "message"}}``.
+
+    A 401 says how to authenticate (``WWW-Authenticate: Bearer``), with the RFC 6750
+    ``bearer_error`` ("invalid_token", "insufficient_scope") when a token was refused.
+    """
+    response = jsonify({"error": {"code": code, "message": str(message)}})
+    if status == 401 or bearer_error:
+        challenge = f'Bearer error="{bearer_error}"' if bearer_error else "Bearer"
+        response.headers["WWW-Authenticate"] = challenge
+    return response, status
 
 
 HTTP_MESSAGES = {

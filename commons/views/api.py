@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
 
-from .. import credits, licenses, media, pages, rendered
+from .. import auth, credits, licenses, media, pages, rendered
 from .. import search as search_service
 from ..auth import acting_user
-from ..errors import EditConflict, NotFound, ValidationError
+from ..errors import CommonsError, EditConflict, NotFound, ValidationError
 from ..extensions import csrf
-from ..models import Media, Page, Revision, Role
+from ..models import ApiToken, Media, Page, Revision, Role, TokenScope, User
 from . import json_error
 from .wiki import page_number
 
@@ -23,14 +23,47 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_PER_PAGE = 200
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.before_app_request
+def authenticate_bearer_token() -> Any:
+    """Under /api/, an ``Authorization: Bearer`` token alone says who acts.
+
+    An unknown or revoked token is a 401 whatever cookie comes with it, so that a made-up
+    header never passes for a token (nor skips the CSRF check of the session beside it);
+    a read token may only read.
+    """
+    if not request.path.startswith("/api/"):
+        return None
+    secret = auth.bearer_secret(request)
+    if secret is None:
+        return None
+    token = auth.use_token(secret)
+    if token is None:
+        return json_error(
+            401,
+            "invalid_token",
+            _l("This API token is not valid: it may have been revoked."),
+            bearer_error="invalid_token",
+        )
+    if token.scope == TokenScope.READ and request.method not in SAFE_METHODS:
+        return json_error(
+            403,
+            "insufficient_scope",
+            _l("This token can only read: use a token with the write scope to make changes."),
+            bearer_error="insufficient_scope",
+        )
+    auth.act_with_token(token)
+    return None
 
 
 @bp.before_request
 def refuse_session_write_without_csrf() -> Any:
     """Bearer tokens need no CSRF token; a browser session writing does."""
-    if request.method in {"GET", "HEAD", "OPTIONS"}:
+    if request.method in SAFE_METHODS:
         return None
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    if auth.request_token() is not None:
         return None
     if acting_user() is None:
         return None
@@ -269,11 +302,17 @@ def search() -> Response:
     )
 
 
-@bp.get("/me")
-def me() -> Any:
+def _caller() -> User:
+    """The logged-in user; a visitor gets the API's 401."""
     user = acting_user()
     if user is None:
-        return json_error(401, "unauthorized", _l("Please log in to continue."))
+        raise CommonsError(_l("Please log in to continue."), code="unauthorized", status=401)
+    return user
+
+
+@bp.get("/me")
+def me() -> Any:
+    user = _caller()
     return jsonify(
         {
             "name": user.name,
@@ -334,9 +373,7 @@ def _media_json(item: Media) -> dict[str, Any]:
 
 @bp.post("/media")
 def upload_media() -> Any:
-    user = acting_user()
-    if user is None:
-        return json_error(401, "unauthorized", _l("Please log in to continue."))
+    user = _caller()
     if not media.can_upload(user):
         return json_error(403, "forbidden", _l("You do not have the rights to do this."))
     upload = request.files.get("file")
@@ -360,3 +397,39 @@ def upload_media() -> Any:
 @bp.get("/media/<name>")
 def get_media(name: str) -> Response:
     return jsonify(_media_json(media.get(name)))
+
+
+def _token_json(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scope": token.scope,
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+    }
+
+
+@bp.get("/tokens")
+def list_tokens() -> Any:
+    """The caller's API tokens (never their secrets)."""
+    user = _caller()
+    return jsonify({"tokens": [_token_json(token) for token in auth.list_tokens(user)]})
+
+
+@bp.post("/tokens")
+def create_token() -> Any:
+    """A new token for the caller: ``{"name", "scope": "read"|"write"}``; the secret, once."""
+    user = _caller()
+    data = _json_body()
+    token, secret = auth.issue_token(
+        user, str(data.get("name", "")), str(data.get("scope", TokenScope.WRITE))
+    )
+    return jsonify({**_token_json(token), "token": secret}), 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke_token(token_id: int) -> Any:
+    """Revoke one of the caller's tokens: it stops working at once."""
+    user = _caller()
+    auth.revoke_token(user, token_id)
+    return Response(status=204)

@@ -3,28 +3,43 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from .. import auth
 from ..errors import CommonsError
+from ..models import User
+from ..security import local_path
 
 bp = Blueprint("auth", __name__)
 
+#: What a session keeps across a login or a logout: only the reader's language.
+KEPT_ACROSS_LOGIN = ("locale",)
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect within this site after logging in."""
-    if (
-        target
-        and not urlsplit(target).netloc
-        and target.startswith("/")
-        and not target.startswith("//")
-    ):
-        return target
-    return url_for("wiki.home")
+
+def _start_session(user: User | None, *, remember: bool = False) -> None:
+    """A new session (new CSRF secret, nothing a visitor's page showed) for ``user``.
+
+    A CSRF token that was shown before logging in, maybe in a page other visitors saw,
+    must not act for the account afterwards.
+    """
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    logout_user()  # after clearing: it marks a remember-me cookie for deletion
+    if user is not None:
+        login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,15 +50,19 @@ def login() -> Any:
             user = auth.authenticate(name, request.form.get("password", ""), auth.client_address())
         except CommonsError as error:
             return render_template("login.html", error=error.message, name=name), error.status
-        login_user(user, remember="remember" in request.form)
+        _start_session(user, remember="remember" in request.form)
         flash(_("Welcome, %(name)s.", name=user.name), "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(local_path(request.args.get("next")) or url_for("wiki.home"))
     return render_template("login.html", name="")
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    logout_user()
+    """Log out here and everywhere: every session and remember-me cookie stops working."""
+    user = auth.acting_user()
+    if user is not None:
+        auth.end_sessions(user)
+    _start_session(None)
     flash(_("You are logged out."), "info")
     return redirect(url_for("wiki.home"))
 
@@ -62,10 +81,15 @@ def register() -> Any:
                 "register.html", name=name, error=_("The two passwords differ.")
             ), 400
         try:
-            user = auth.create_user(name, password, email=request.form.get("email") or None)
+            user = auth.register(
+                name,
+                password,
+                email=request.form.get("email") or None,
+                address=auth.client_address(),
+            )
         except CommonsError as error:
             return render_template("register.html", name=name, error=error.message), error.status
-        login_user(user)
+        _start_session(user)
         flash(_("Your account is ready. Welcome, %(name)s.", name=user.name), "success")
         return redirect(url_for("wiki.home"))
     return render_template("register.html", name="")
