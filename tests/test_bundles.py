@@ -887,6 +887,10 @@ def test_api_import_by_session_needs_the_csrf_header(csrf_app, editor) -> None:
     data = bundle_of(minimal_manifest())
     refused = client.post("/api/v1/import", data=data)
     assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf"
+    # Logging in started a new session: the token comes from a page seen since.
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/import").get_data(as_text=True)
+    ).group(1)
     accepted = client.post("/api/v1/import", data=data, headers={"X-CSRFToken": token})
     assert accepted.status_code == 200
 
