@@ -36,6 +36,7 @@ PAGES = [
 MEMBER_PAGES = [
     "/wiki/epicerie-solidaire-en-circuits-courts/edit",
     "/media/upload",
+    "/account/tokens",
 ]
 
 
