@@ -17,6 +17,7 @@ transaction that is rolled back as a whole when anything fails.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import itertools
 import json
@@ -32,6 +33,7 @@ from importlib import metadata
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
+import ijson
 from flask import current_app, render_template
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -1076,13 +1078,7 @@ class _Archive:
                 code="bundle_total_too_large",
             )
 
-    def read(self, name: str, *, counted: bool = True, size: int | None = None) -> bytes:
-        """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
-
-        The sizes a zip declares can lie, so the limits are enforced on what actually comes
-        out. ``counted`` adds the bytes to the bundle's total (the first reading does).
-        ``size`` is what the manifest says the member holds: reading stops past it too.
-        """
+    def _info(self, name: str) -> zipfile.ZipInfo:
         info = self.members.get(name)
         if info is None:
             raise ValidationError(
@@ -1092,24 +1088,69 @@ class _Archive:
                 ),
                 code="bundle_missing_file",
             )
-        data = bytearray()
+        return info
+
+    def declared_size(self, name: str) -> int:
+        """The size the zip declares for a member once decompressed (it may lie)."""
+        return self._info(name).file_size
+
+    def _chunks(self, name: str, *, counted: bool, size: int | None = None) -> Iterator[bytes]:
+        """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
+
+        The sizes a zip declares can lie, so the limits are enforced on what actually comes
+        out. ``counted`` adds the bytes to the bundle's total (the first reading does).
+        ``size`` is what the manifest says the member holds: reading stops past it too.
+        """
+        info = self._info(name)
+        read = 0
         try:
             with self.zip.open(info) as handle:
                 while chunk := handle.read(CHUNK):
-                    data += chunk
-                    self._check_member_size(name, len(data))
-                    if size is not None and len(data) > size:
+                    read += len(chunk)
+                    self._check_member_size(name, read)
+                    if size is not None and read > size:
                         raise _mismatch(name)
                     if counted:
                         self.spent += len(chunk)
                         self._check_total(self.spent)
+                    yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
                 OSError, ValueError) as error:  # fmt: skip
             raise _damaged(name) from error
-        return bytes(data)
+
+    def read(self, name: str, *, counted: bool = True, size: int | None = None) -> bytes:
+        """A member's bytes, read within the limits (see :meth:`_chunks`)."""
+        return b"".join(self._chunks(name, counted=counted, size=size))
+
+    @contextmanager
+    def stream(self, name: str, *, counted: bool = True) -> Iterator[_MemberStream]:
+        """A member as a file for a streaming parser, read within the limits, never whole."""
+        chunks = self._chunks(name, counted=counted)
+        try:
+            yield _MemberStream(chunks)
+        finally:
+            chunks.close()
 
     def close(self) -> None:
         self.zip.close()
+
+
+class _MemberStream:
+    """The file-like view of a member that :mod:`ijson` reads, a chunk at a time.
+
+    It also decodes what passes as UTF-8, so text that is not is refused with that reason.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        chunk = next(self._chunks, b"")
+        self._utf8.decode(chunk, final=not chunk)
+        return chunk
 
 
 # Slots: a bundle of 10,000 pages describes some 100,000 revisions.
@@ -1243,81 +1284,57 @@ def open_bundle(
         archive.close()
 
 
+#: A manifest is a few levels deep; deeper nesting is refused before anything is built.
+MAX_MANIFEST_DEPTH = 32
+#: The manifest's top-level fields read in the first pass; the pages and media come after.
+_HEADER = ("format", "version", "generator", "created_at", "source")
+_CONTAINERS = {"start_map": {}, "start_array": []}
+
+
+@dataclass
+class _Outline:
+    """The manifest's top-level fields, and how many pages and media it lists."""
+
+    header: dict[str, Any] = field(default_factory=dict)
+    #: The JSON type ("start_array", "string"…) of the "pages" and "media" values.
+    types: dict[str, str] = field(default_factory=dict)
+    pages: int = 0
+    media: int = 0
+
+
 def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
+    """Check the manifest and every page and media it lists, streaming it three times.
+
+    The first pass reads the top-level fields and counts the entries, refusing the bundle
+    as soon as a limit is crossed; then the pages, then the media, are built and checked
+    one at a time, so the manifest is never held whole.
+    """
     if MANIFEST not in archive.members:
         raise ValidationError(
             _l("The bundle has no manifest.json: it is not a commons bundle."),
             code="manifest_missing",
         )
-    try:
-        data = json.loads(archive.read(MANIFEST).decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            _l("manifest.json is not UTF-8 text."), code="manifest_invalid"
-        ) from error
-    except json.JSONDecodeError as error:
-        raise ValidationError(
-            _l(
-                "manifest.json is not valid JSON (line %(line)s, column %(column)s).",
-                line=error.lineno,
-                column=error.colno,
-            ),
-            code="manifest_invalid",
-        ) from error
-    except RecursionError as error:
-        raise ValidationError(
-            _l("manifest.json is nested too deeply."), code="manifest_invalid"
-        ) from error
-    if not isinstance(data, dict):
-        raise ValidationError(_l("manifest.json must hold a JSON object."), code="manifest_invalid")
-    if data.get("format") != FORMAT:
-        raise ValidationError(
-            _l(
-                "Unknown bundle format “%(format)s”: this commons reads “commons-bundle”.",
-                format=str(data.get("format"))[:80],
-            ),
-            code="bundle_format",
-        )
-    version = data.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise ValidationError(
-            _l(
-                "This bundle is in version %(version)s of the format; this commons reads "
-                "version %(supported)s.",
-                version=str(version)[:20],
-                supported=VERSION,
-            ),
-            code="bundle_version",
-        )
+    outline = _outline(archive)
+    data = outline.header
     with _located(MANIFEST):
         source = _url(data, "source")
         created_at = _date(data, "created_at") if data.get("created_at") is not None else None
         generator = _text(data, "generator", required=False)[:200]
-        entries = data.get("pages")
-        if not isinstance(entries, list) or not entries:
+        if outline.types.get("pages") != "start_array" or not outline.pages:
             raise ValidationError(
                 _l("“%(field)s” must be a list that is not empty.", field="pages"),
                 code="manifest_invalid",
             )
         # Older bundles have no media.
-        media_entries = _list(data, "media")
-    limit = archive.limits.pages
-    if len(entries) > limit:
-        raise TooLarge(
-            _l(
-                "The bundle holds %(count)s pages; at most %(limit)s can be imported at once.",
-                count=len(entries),
-                limit=limit,
-            ),
-            code="bundle_too_many_pages",
-        )
+        if outline.types.get("media", "null") not in ("null", "start_array"):
+            raise ValidationError(
+                _l("“%(field)s” must be a list.", field="media"), code="manifest_invalid"
+            )
+    total = outline.pages + outline.media
     checked: list[BundlePage] = []
     seen: set[str] = set()
     verified: dict[str, str] = {}
-    total = len(entries) + len(media_entries)
-    for index, entry in enumerate(entries, start=1):
-        # The checked page replaces its JSON, so the two are never all in memory at once.
-        entries[index - 1] = None
+    for index, entry in enumerate(_entries(archive, "pages"), start=1):
         slug = entry.get("slug") if isinstance(entry, dict) else None
         where = _l("manifest.json, page %(index)s (“%(slug)s”)", index=index, slug=str(slug)[:80])
         with _located(where):
@@ -1338,7 +1355,7 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
     checked_media: list[BundleMedia] = []
     names: set[str] = set()
     files: dict[str, _CheckedFile] = {}
-    for index, entry in enumerate(media_entries, start=1):
+    for index, entry in enumerate(_entries(archive, "media"), start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         where = _l("manifest.json, file %(index)s (“%(name)s”)", index=index, name=str(name)[:80])
         with _located(where):
@@ -1351,8 +1368,109 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
             names.add(item.name)
         checked_media.append(item)
         if progress:
-            progress(len(entries) + index, total)
+            progress(outline.pages + index, total)
     return Bundle(source, created_at, generator or "", checked, archive, checked_media)
+
+
+def _outline(archive: _Archive) -> _Outline:
+    """The first pass over the manifest: its syntax, depth, format, version and counts.
+
+    Nothing but the top-level fields is kept, and the limits apply as soon as they are
+    crossed: a manifest listing a million empty pages stops at the page past the limit.
+    """
+    outline = _Outline()
+    depth = 0
+    try:
+        with archive.stream(MANIFEST) as stream:
+            for prefix, event, value in ijson.parse(stream, use_float=True):
+                if event in ("end_map", "end_array"):
+                    depth -= 1
+                elif event != "map_key":  # a value starts at ``prefix``
+                    if event in _CONTAINERS:
+                        depth += 1
+                        if depth > MAX_MANIFEST_DEPTH:
+                            raise ValidationError(
+                                _l("manifest.json is nested too deeply."),
+                                code="manifest_invalid",
+                            )
+                    _note(outline, prefix, event, value, archive.limits)
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            _l("manifest.json is not UTF-8 text."), code="manifest_invalid"
+        ) from error
+    except ijson.JSONError as error:
+        raise ValidationError(
+            _l(
+                "manifest.json is not valid JSON: %(problem)s.",
+                problem=str(error).split("\n", 1)[0][:200],
+            ),
+            code="manifest_invalid",
+        ) from error
+    for key in ("format", "version"):
+        _check_format(outline.header, key)
+    return outline
+
+
+def _note(outline: _Outline, prefix: str, event: str, value: Any, limits: Limits) -> None:
+    """Take note of a value starting at ``prefix`` in the manifest, refusing what is wrong."""
+    if not prefix and event != "start_map":
+        raise ValidationError(_l("manifest.json must hold a JSON object."), code="manifest_invalid")
+    if prefix in _HEADER:
+        # An empty container stands for a container: only its type matters.
+        outline.header[prefix] = _CONTAINERS.get(event, value)
+        if prefix in ("format", "version"):
+            _check_format(outline.header, prefix)
+    elif prefix in ("pages", "media"):
+        outline.types[prefix] = event
+    elif prefix == "pages.item":
+        outline.pages += 1
+        _check_page_count(outline.pages, limits.pages)
+    elif prefix == "media.item":
+        outline.media += 1
+
+
+def _check_format(header: dict[str, Any], key: str) -> None:
+    """Refuse a bundle whose ``format`` or ``version`` (``key``) this commons does not read."""
+    value = header.get(key)
+    if key == "format" and value != FORMAT:
+        raise ValidationError(
+            _l(
+                "Unknown bundle format “%(format)s”: this commons reads “commons-bundle”.",
+                format=str(value)[:80],
+            ),
+            code="bundle_format",
+        )
+    if key == "version" and (value != VERSION or isinstance(value, bool)):
+        raise ValidationError(
+            _l(
+                "This bundle is in version %(version)s of the format; this commons reads "
+                "version %(supported)s.",
+                version=str(value)[:20],
+                supported=VERSION,
+            ),
+            code="bundle_version",
+        )
+
+
+def _check_page_count(count: int, limit: int) -> None:
+    if count > limit:
+        raise TooLarge(
+            _l(
+                "The bundle holds more than %(limit)s pages: at most %(limit)s can be imported "
+                "at once.",
+                limit=limit,
+            ),
+            code="bundle_too_many_pages",
+        )
+
+
+def _entries(archive: _Archive, key: str) -> Iterator[Any]:
+    """The manifest's ``pages`` or ``media`` (``key``), built one entry at a time.
+
+    The first pass has checked the manifest's syntax, depth and counts already.
+    """
+    with archive.stream(MANIFEST, counted=False) as stream:
+        yield from ijson.items(stream, f"{key}.item", use_float=True)
 
 
 @contextmanager
@@ -1369,6 +1487,8 @@ def _located(where: Any) -> Iterator[None]:
 def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool) -> str:
     assert revision.path is not None and revision.size is not None
     path = revision.path
+    # Both declared sizes, before decompressing: reading stops past them too, as they may lie.
+    pages.check_body_size(max(revision.size, archive.declared_size(path)))
     data = archive.read(path, counted=counted, size=revision.size)
     if len(data) != revision.size or hashlib.sha256(data).hexdigest() != revision.sha256:
         raise _mismatch(path)
@@ -1378,7 +1498,6 @@ def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool)
         raise ValidationError(
             _l("The file “%(file)s” is not UTF-8 text.", file=path[:200]), code="bundle_encoding"
         ) from error
-    pages.clean_body(body)  # for its size limit
     return body
 
 
@@ -1498,6 +1617,7 @@ def _check_page(data: Any) -> BundlePage:
         )
     license_ = _license(license_text)
     source = pages.clean_source(data.get("source"))
+    licenses.check_source(source, license_)
     parties = pages.clean_names(_list(data, "attribution_parties"))
     url = _url(data, "url")
     entries = _list(data, "revisions")
@@ -1530,6 +1650,8 @@ def _check_page(data: Any) -> BundlePage:
             revision = _check_revision(entry, number, defaults, current=last)
             if last:
                 revision = _current_revision(revision, current_path)
+            if revisions:  # as a local save would have allowed, revision by revision
+                licenses.check_change(revisions[-1].license, revision.license)
             revisions.append(revision)
     return BundlePage(slug, title, kind, tags, license_, source, parties, url, revisions)
 
@@ -1659,6 +1781,8 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
             code="license_missing",
         )
     license_ = _license(license_text)
+    source = pages.clean_source(data.get("source"))
+    licenses.check_source(source, license_)
     entries = _list(data, "versions")
     if not entries:
         raise ValidationError(
@@ -1675,6 +1799,8 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
                 license_=license_,
                 current=position == len(entries),
             )
+            if versions:  # as a local upload would have allowed, version by version
+                licenses.check_change(versions[-1].license, fields["license"])
             checked = files.get(fields["path"])
             if checked is None or checked.sha256 != fields["sha256"]:
                 checked = _check_media_file(archive, fields, name, kind)
@@ -1698,7 +1824,7 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
         title=media.clean_title(_text(data, "title", required=False)) or name,
         description=media.clean_description(_text(data, "description", required=False)),
         license=license_,
-        source=pages.clean_source(data.get("source")),
+        source=source,
         url=_url(data, "url"),
         versions=versions,
     )
@@ -1754,7 +1880,8 @@ def _check_media_file(
     path, size, sha256 = fields["path"], fields["size"], fields["sha256"]
     where = _l("file “%(file)s”", file=path[:200])
     with _located(where):
-        media.check_size(size)  # before reading it
+        # Both declared sizes, before reading: reading stops past them too, as they may lie.
+        media.check_size(max(size, archive.declared_size(path)))
     data = _checked_file(archive, path, sha256, size, counted=True)
     with _located(where):
         file_type, width, height = media.check_file(data)

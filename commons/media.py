@@ -437,6 +437,8 @@ def upload(
                 code="media_type_changed",
             )
         licenses.check_change(replace.license, spdx)
+    kept_source = replace.source if replace is not None else None
+    licenses.check_source(declared_source or kept_source, spdx)
     uploader = Author(author, external_author, origin) if external_author else Author.of(author)
     files = NewFiles()
     try:
