@@ -1926,7 +1926,8 @@ class ImportedPage(_ReportLine):
     revisions: int = 0
     #: The bundle's address for a page imported under a new one.
     original_slug: str | None = None
-    #: Why a page was skipped: "exists", "identical" or "hidden" (no text to merge).
+    #: Why a page was skipped: "exists", "identical", "hidden" (no text to merge) or
+    #: "deleted" (deleted here: a merge leaves it deleted).
     reason: str | None = None
 
 
@@ -2071,7 +2072,15 @@ def import_bundle(
         report = ImportReport(source=bundle.source, on_conflict=choice)
         files = media.NewFiles()
         try:
-            revisions = _apply(bundle, media_steps, steps, report, files, _half(progress, 1))
+            revisions = _apply(
+                bundle,
+                media_steps,
+                steps,
+                report,
+                files,
+                _half(progress, 1),
+                imported_by=importer.name if importer else None,
+            )
             pages.commit(revisions)
         except IntegrityError as error:
             db.session.rollback()
@@ -2219,10 +2228,13 @@ def _apply(
     report: ImportReport,
     files: media.NewFiles,
     progress: Progress | None,
+    *,
+    imported_by: str | None,
 ) -> list[Revision]:
     """Write every step in the session, media first; returns the revisions of the last batch.
 
-    Every ``WRITE_BATCH`` media or pages the written objects leave the session (see
+    Every revision written records ``imported_by``, the importing account's name. Every
+    ``WRITE_BATCH`` media or pages the written objects leave the session (see
     :func:`_forget`), so memory stays flat however large the bundle.
     """
     total = len(media_steps) + len(steps)
@@ -2235,7 +2247,7 @@ def _apply(
         if step.action == "skip":
             report.skipped.append(ImportedPage(page.slug, page.title, reason="exists"))
         elif step.action == "create":
-            made = _create(bundle, page, step.slug)
+            made = _create(bundle, page, step.slug, imported_by)
             revisions.extend(made)
             report.created.append(
                 ImportedPage(
@@ -2245,20 +2257,34 @@ def _apply(
                     original_slug=page.slug if step.slug != page.slug else None,
                 )
             )
-        elif page.current.hidden:
-            # Its text was withheld by the other commons: there is nothing to merge.
-            report.skipped.append(ImportedPage(page.slug, page.title, reason="hidden"))
         else:
-            assert step.existing is not None and step.license is not None
-            merged = _merge(bundle, page, step.existing, step.license)
-            if merged is None:
-                report.skipped.append(ImportedPage(page.slug, page.title, reason="identical"))
-            else:
-                revisions.append(merged)
-                report.merged.append(ImportedPage(page.slug, page.title, revisions=1))
+            revisions.extend(_merge_step(bundle, step, report, imported_by))
         if progress:
             progress(len(media_steps) + done, total)
     return revisions
+
+
+def _merge_step(
+    bundle: Bundle, step: _Step, report: ImportReport, imported_by: str | None
+) -> list[Revision]:
+    """Merge a page of the bundle into the page here, or say why not; the revision made."""
+    incoming = step.page
+    assert step.existing is not None and step.license is not None
+    if incoming.current.hidden:
+        # Its text was withheld by the other commons: there is nothing to merge.
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="hidden"))
+        return []
+    page = pages.lock(step.existing)  # writers of one page queue up, as in saves
+    if page.deleted:
+        # Deleted here on purpose: a merge does not bring it back (restore it first).
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="deleted"))
+        return []
+    merged = _merge(bundle, incoming, page, step.license, imported_by)
+    if merged is None:
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="identical"))
+        return []
+    report.merged.append(ImportedPage(incoming.slug, incoming.title, revisions=1))
+    return [merged]
 
 
 def _forget(written: list[Any]) -> None:
@@ -2390,7 +2416,9 @@ def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str |
     return _page_url(bundle.source, page.slug)
 
 
-def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
+def _create(
+    bundle: Bundle, incoming: BundlePage, slug: str, imported_by: str | None
+) -> list[Revision]:
     """A new page with the bundle's revisions, or one revision when its history is not there."""
     first = incoming.revisions[0] if incoming.full_history else incoming.current
     db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
@@ -2416,6 +2444,7 @@ def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
                 body="" if current.hidden else bundle.body(current),
                 origin=_origin(bundle, incoming, current),
                 coauthors=incoming.other_contributors(),
+                imported_by=imported_by,
             )
         ]
     made = []
@@ -2429,6 +2458,7 @@ def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
                 body="" if revision.hidden else bundle.body(revision),
                 origin=_origin(bundle, incoming, revision),
                 coauthors=revision.coauthors,
+                imported_by=imported_by,
             )
         )
     return made
@@ -2442,9 +2472,14 @@ def _append(
     body: str,
     origin: str | None,
     coauthors: list[str],
+    imported_by: str | None,
     created_at: datetime | None = None,
 ) -> Revision:
-    """Record ``revision`` on ``page`` with its own fields, author, date and summary."""
+    """Record ``revision`` on ``page`` with its own fields, author, date and summary.
+
+    Hidden revisions are kept hidden: their author cannot be checked against a text, so
+    each revision also records who imported it (``imported_by``).
+    """
     page.title = revision.title
     page.kind = revision.kind
     page.license = revision.license
@@ -2460,24 +2495,25 @@ def _append(
         created_at=created_at or revision.created_at,
     )
     made.hidden = revision.hidden
+    made.imported_by = imported_by
     return made
 
 
-def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> Revision | None:
-    """The bundle's current text and fields as a new revision of ``local``; None if identical."""
+def _merge(
+    bundle: Bundle, incoming: BundlePage, page: Page, license_: str, imported_by: str | None
+) -> Revision | None:
+    """The bundle's current text and fields as a new revision of ``page``, which is locked
+    (writers of one page queue up, as in saves) and not deleted; None if identical."""
     current = incoming.current
-    page = pages.lock(local)  # writers of one page queue up, as in saves
     body = bundle.body(current)
     assert page.current_revision is not None
     unchanged = (
         body == page.current_revision.body
         and (current.title, current.kind, current.tags) == (page.title, page.kind, page.tag_names)
         and license_ == page.license
-        and not page.deleted
     )
     if unchanged:
         return None
-    page.deleted = False
     page.source = page.source or incoming.source
     page.attribution_parties = list(
         dict.fromkeys([*(page.attribution_parties or []), *incoming.attribution_parties])
@@ -2492,5 +2528,6 @@ def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> 
         body=body,
         origin=_origin(bundle, incoming, current),
         coauthors=incoming.other_contributors(),
+        imported_by=imported_by,
         created_at=utcnow(),
     )
