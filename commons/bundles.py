@@ -12,7 +12,9 @@ memory does not grow with the bodies and files exported.
 Import never trusts the zip. It first checks everything — the archive, every member's
 name and size (while decompressing, so a zip bomb stops at the limit), the manifest,
 every page's fields and licence, every body's sha256 — and only then writes, in one
-transaction that is rolled back as a whole when anything fails.
+transaction that is rolled back as a whole when anything fails. The manifest is streamed,
+never held whole: its entries are built and checked one at a time, and its limits apply as
+soon as they are crossed.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ CONFLICT_CHOICES = ("skip", "rename", "merge")
 #: Defaults for limits that may be missing from older configurations.
 DEFAULT_MAX_PAGES = 20_000
 DEFAULT_MAX_MEMBERS = 200_000
+#: Page revisions and media versions together: a page's entry is built whole when it is
+#: checked, some 1 KB a revision, so this bounds the memory one entry can take.
+DEFAULT_MAX_REVISIONS = 200_000
 #: Bytes of central directory allowed per member: its fixed header, a long name, extras.
 CENTRAL_ENTRY_BYTES = 512
 
@@ -900,6 +905,7 @@ class Limits:
     total_bytes: int
     pages: int
     members: int
+    revisions: int = DEFAULT_MAX_REVISIONS
 
     @classmethod
     def from_config(cls) -> Limits:
@@ -910,6 +916,7 @@ class Limits:
             total_bytes=config["MAX_BUNDLE_TOTAL_BYTES"],
             pages=config.get("MAX_BUNDLE_PAGES", DEFAULT_MAX_PAGES),
             members=config.get("MAX_BUNDLE_MEMBERS", DEFAULT_MAX_MEMBERS),
+            revisions=config.get("MAX_BUNDLE_REVISIONS", DEFAULT_MAX_REVISIONS),
         )
 
 
@@ -1300,6 +1307,8 @@ class _Outline:
     types: dict[str, str] = field(default_factory=dict)
     pages: int = 0
     media: int = 0
+    #: Page revisions and media versions together.
+    revisions: int = 0
 
 
 def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
@@ -1424,9 +1433,12 @@ def _note(outline: _Outline, prefix: str, event: str, value: Any, limits: Limits
         outline.types[prefix] = event
     elif prefix == "pages.item":
         outline.pages += 1
-        _check_page_count(outline.pages, limits.pages)
+        _check_count(outline.pages, limits.pages, _too_many_pages)
     elif prefix == "media.item":
         outline.media += 1
+    elif prefix in ("pages.item.revisions.item", "media.item.versions.item"):
+        outline.revisions += 1
+        _check_count(outline.revisions, limits.revisions, _too_many_revisions)
 
 
 def _check_format(header: dict[str, Any], key: str) -> None:
@@ -1452,16 +1464,32 @@ def _check_format(header: dict[str, Any], key: str) -> None:
         )
 
 
-def _check_page_count(count: int, limit: int) -> None:
+def _check_count(count: int, limit: int, refusal: Callable[[int], TooLarge]) -> None:
+    """Refuse the bundle with ``refusal(limit)`` as soon as ``count`` passes ``limit``."""
     if count > limit:
-        raise TooLarge(
-            _l(
-                "The bundle holds more than %(limit)s pages: at most %(limit)s can be imported "
-                "at once.",
-                limit=limit,
-            ),
-            code="bundle_too_many_pages",
-        )
+        raise refusal(limit)
+
+
+def _too_many_pages(limit: int) -> TooLarge:
+    return TooLarge(
+        _l(
+            "The bundle holds more than %(limit)s pages: at most %(limit)s can be imported "
+            "at once.",
+            limit=limit,
+        ),
+        code="bundle_too_many_pages",
+    )
+
+
+def _too_many_revisions(limit: int) -> TooLarge:
+    return TooLarge(
+        _l(
+            "The bundle holds more than %(limit)s revisions and file versions: at most "
+            "%(limit)s can be imported at once.",
+            limit=limit,
+        ),
+        code="bundle_too_many_revisions",
+    )
 
 
 def _entries(archive: _Archive, key: str) -> Iterator[Any]:

@@ -173,6 +173,33 @@ def test_a_huge_manifest_is_refused_as_soon_as_it_lists_too_many_pages(app) -> N
     assert peak < 50_000_000
 
 
+def test_a_page_with_too_many_revisions_is_refused_before_it_is_built(app, monkeypatch):
+    """One page's entry is built whole when checked: its revisions are counted first."""
+    monkeypatch.setitem(app.config, "MAX_BUNDLE_REVISIONS", 10_000)
+    manifest = minimal_manifest()
+    revision = manifest["pages"][0]["revisions"][0]
+    manifest["pages"][0]["revisions"] = [revision] * 100_000
+    data = bundle_of(manifest)
+    tracemalloc.start()
+    try:
+        error = import_refused(data, TooLarge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.code == "bundle_too_many_revisions" and "10000" in str(error.message)
+    assert peak < 50_000_000
+
+
+def test_media_versions_count_with_the_revisions(app, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "MAX_BUNDLE_REVISIONS", 2)
+    manifest = minimal_manifest()
+    entry = media_entry()
+    entry["versions"] = entry["versions"] * 2
+    manifest["media"] = [entry]
+    error = import_refused(bundle_of(manifest, {"pages/outil.md": BODY}), TooLarge)
+    assert error.code == "bundle_too_many_revisions"
+
+
 @pytest.mark.parametrize(
     ("declared", "sha256"),
     [(5_000, "0" * 64), (10, digest("x" * 10))],
