@@ -12,11 +12,14 @@ memory does not grow with the bodies and files exported.
 Import never trusts the zip. It first checks everything — the archive, every member's
 name and size (while decompressing, so a zip bomb stops at the limit), the manifest,
 every page's fields and licence, every body's sha256 — and only then writes, in one
-transaction that is rolled back as a whole when anything fails.
+transaction that is rolled back as a whole when anything fails. The manifest is streamed,
+never held whole: its entries are built and checked one at a time, and its limits apply as
+soon as they are crossed.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import itertools
 import json
@@ -32,6 +35,7 @@ from importlib import metadata
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
+import ijson
 from flask import current_app, render_template
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -54,6 +58,9 @@ CONFLICT_CHOICES = ("skip", "rename", "merge")
 #: Defaults for limits that may be missing from older configurations.
 DEFAULT_MAX_PAGES = 20_000
 DEFAULT_MAX_MEMBERS = 200_000
+#: Page revisions and media versions together: a page's entry is built whole when it is
+#: checked, some 1 KB a revision, so this bounds the memory one entry can take.
+DEFAULT_MAX_REVISIONS = 200_000
 #: Bytes of central directory allowed per member: its fixed header, a long name, extras.
 CENTRAL_ENTRY_BYTES = 512
 
@@ -898,6 +905,7 @@ class Limits:
     total_bytes: int
     pages: int
     members: int
+    revisions: int = DEFAULT_MAX_REVISIONS
 
     @classmethod
     def from_config(cls) -> Limits:
@@ -908,6 +916,7 @@ class Limits:
             total_bytes=config["MAX_BUNDLE_TOTAL_BYTES"],
             pages=config.get("MAX_BUNDLE_PAGES", DEFAULT_MAX_PAGES),
             members=config.get("MAX_BUNDLE_MEMBERS", DEFAULT_MAX_MEMBERS),
+            revisions=config.get("MAX_BUNDLE_REVISIONS", DEFAULT_MAX_REVISIONS),
         )
 
 
@@ -1076,13 +1085,7 @@ class _Archive:
                 code="bundle_total_too_large",
             )
 
-    def read(self, name: str, *, counted: bool = True, size: int | None = None) -> bytes:
-        """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
-
-        The sizes a zip declares can lie, so the limits are enforced on what actually comes
-        out. ``counted`` adds the bytes to the bundle's total (the first reading does).
-        ``size`` is what the manifest says the member holds: reading stops past it too.
-        """
+    def _info(self, name: str) -> zipfile.ZipInfo:
         info = self.members.get(name)
         if info is None:
             raise ValidationError(
@@ -1092,24 +1095,69 @@ class _Archive:
                 ),
                 code="bundle_missing_file",
             )
-        data = bytearray()
+        return info
+
+    def declared_size(self, name: str) -> int:
+        """The size the zip declares for a member once decompressed (it may lie)."""
+        return self._info(name).file_size
+
+    def _chunks(self, name: str, *, counted: bool, size: int | None = None) -> Iterator[bytes]:
+        """A member's bytes, decompressed in chunks and stopped as soon as a limit is passed.
+
+        The sizes a zip declares can lie, so the limits are enforced on what actually comes
+        out. ``counted`` adds the bytes to the bundle's total (the first reading does).
+        ``size`` is what the manifest says the member holds: reading stops past it too.
+        """
+        info = self._info(name)
+        read = 0
         try:
             with self.zip.open(info) as handle:
                 while chunk := handle.read(CHUNK):
-                    data += chunk
-                    self._check_member_size(name, len(data))
-                    if size is not None and len(data) > size:
+                    read += len(chunk)
+                    self._check_member_size(name, read)
+                    if size is not None and read > size:
                         raise _mismatch(name)
                     if counted:
                         self.spent += len(chunk)
                         self._check_total(self.spent)
+                    yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
                 OSError, ValueError) as error:  # fmt: skip
             raise _damaged(name) from error
-        return bytes(data)
+
+    def read(self, name: str, *, counted: bool = True, size: int | None = None) -> bytes:
+        """A member's bytes, read within the limits (see :meth:`_chunks`)."""
+        return b"".join(self._chunks(name, counted=counted, size=size))
+
+    @contextmanager
+    def stream(self, name: str, *, counted: bool = True) -> Iterator[_MemberStream]:
+        """A member as a file for a streaming parser, read within the limits, never whole."""
+        chunks = self._chunks(name, counted=counted)
+        try:
+            yield _MemberStream(chunks)
+        finally:
+            chunks.close()
 
     def close(self) -> None:
         self.zip.close()
+
+
+class _MemberStream:
+    """The file-like view of a member that :mod:`ijson` reads, a chunk at a time.
+
+    It also decodes what passes as UTF-8, so text that is not is refused with that reason.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        chunk = next(self._chunks, b"")
+        self._utf8.decode(chunk, final=not chunk)
+        return chunk
 
 
 # Slots: a bundle of 10,000 pages describes some 100,000 revisions.
@@ -1243,81 +1291,59 @@ def open_bundle(
         archive.close()
 
 
+#: A manifest is a few levels deep; deeper nesting is refused before anything is built.
+MAX_MANIFEST_DEPTH = 32
+#: The manifest's top-level fields read in the first pass; the pages and media come after.
+_HEADER = ("format", "version", "generator", "created_at", "source")
+_CONTAINERS = {"start_map": {}, "start_array": []}
+
+
+@dataclass
+class _Outline:
+    """The manifest's top-level fields, and how many pages and media it lists."""
+
+    header: dict[str, Any] = field(default_factory=dict)
+    #: The JSON type ("start_array", "string"…) of the "pages" and "media" values.
+    types: dict[str, str] = field(default_factory=dict)
+    pages: int = 0
+    media: int = 0
+    #: Page revisions and media versions together.
+    revisions: int = 0
+
+
 def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
+    """Check the manifest and every page and media it lists, streaming it three times.
+
+    The first pass reads the top-level fields and counts the entries, refusing the bundle
+    as soon as a limit is crossed; then the pages, then the media, are built and checked
+    one at a time, so the manifest is never held whole.
+    """
     if MANIFEST not in archive.members:
         raise ValidationError(
             _l("The bundle has no manifest.json: it is not a commons bundle."),
             code="manifest_missing",
         )
-    try:
-        data = json.loads(archive.read(MANIFEST).decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            _l("manifest.json is not UTF-8 text."), code="manifest_invalid"
-        ) from error
-    except json.JSONDecodeError as error:
-        raise ValidationError(
-            _l(
-                "manifest.json is not valid JSON (line %(line)s, column %(column)s).",
-                line=error.lineno,
-                column=error.colno,
-            ),
-            code="manifest_invalid",
-        ) from error
-    except RecursionError as error:
-        raise ValidationError(
-            _l("manifest.json is nested too deeply."), code="manifest_invalid"
-        ) from error
-    if not isinstance(data, dict):
-        raise ValidationError(_l("manifest.json must hold a JSON object."), code="manifest_invalid")
-    if data.get("format") != FORMAT:
-        raise ValidationError(
-            _l(
-                "Unknown bundle format “%(format)s”: this commons reads “commons-bundle”.",
-                format=str(data.get("format"))[:80],
-            ),
-            code="bundle_format",
-        )
-    version = data.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise ValidationError(
-            _l(
-                "This bundle is in version %(version)s of the format; this commons reads "
-                "version %(supported)s.",
-                version=str(version)[:20],
-                supported=VERSION,
-            ),
-            code="bundle_version",
-        )
+    outline = _outline(archive)
+    data = outline.header
     with _located(MANIFEST):
         source = _url(data, "source")
         created_at = _date(data, "created_at") if data.get("created_at") is not None else None
         generator = _text(data, "generator", required=False)[:200]
-        entries = data.get("pages")
-        if not isinstance(entries, list) or not entries:
+        if outline.types.get("pages") != "start_array" or not outline.pages:
             raise ValidationError(
                 _l("“%(field)s” must be a list that is not empty.", field="pages"),
                 code="manifest_invalid",
             )
         # Older bundles have no media.
-        media_entries = _list(data, "media")
-    limit = archive.limits.pages
-    if len(entries) > limit:
-        raise TooLarge(
-            _l(
-                "The bundle holds %(count)s pages; at most %(limit)s can be imported at once.",
-                count=len(entries),
-                limit=limit,
-            ),
-            code="bundle_too_many_pages",
-        )
+        if outline.types.get("media", "null") not in ("null", "start_array"):
+            raise ValidationError(
+                _l("“%(field)s” must be a list.", field="media"), code="manifest_invalid"
+            )
+    total = outline.pages + outline.media
     checked: list[BundlePage] = []
     seen: set[str] = set()
     verified: dict[str, str] = {}
-    total = len(entries) + len(media_entries)
-    for index, entry in enumerate(entries, start=1):
-        # The checked page replaces its JSON, so the two are never all in memory at once.
-        entries[index - 1] = None
+    for index, entry in enumerate(_entries(archive, "pages"), start=1):
         slug = entry.get("slug") if isinstance(entry, dict) else None
         where = _l("manifest.json, page %(index)s (“%(slug)s”)", index=index, slug=str(slug)[:80])
         with _located(where):
@@ -1338,7 +1364,7 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
     checked_media: list[BundleMedia] = []
     names: set[str] = set()
     files: dict[str, _CheckedFile] = {}
-    for index, entry in enumerate(media_entries, start=1):
+    for index, entry in enumerate(_entries(archive, "media"), start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         where = _l("manifest.json, file %(index)s (“%(name)s”)", index=index, name=str(name)[:80])
         with _located(where):
@@ -1351,8 +1377,128 @@ def _read_manifest(archive: _Archive, progress: Progress | None) -> Bundle:
             names.add(item.name)
         checked_media.append(item)
         if progress:
-            progress(len(entries) + index, total)
+            progress(outline.pages + index, total)
     return Bundle(source, created_at, generator or "", checked, archive, checked_media)
+
+
+def _outline(archive: _Archive) -> _Outline:
+    """The first pass over the manifest: its syntax, depth, format, version and counts.
+
+    Nothing but the top-level fields is kept, and the limits apply as soon as they are
+    crossed: a manifest listing a million empty pages stops at the page past the limit.
+    """
+    outline = _Outline()
+    depth = 0
+    try:
+        with archive.stream(MANIFEST) as stream:
+            for prefix, event, value in ijson.parse(stream, use_float=True):
+                if event in ("end_map", "end_array"):
+                    depth -= 1
+                elif event != "map_key":  # a value starts at ``prefix``
+                    if event in _CONTAINERS:
+                        depth += 1
+                        if depth > MAX_MANIFEST_DEPTH:
+                            raise ValidationError(
+                                _l("manifest.json is nested too deeply."),
+                                code="manifest_invalid",
+                            )
+                    _note(outline, prefix, event, value, archive.limits)
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            _l("manifest.json is not UTF-8 text."), code="manifest_invalid"
+        ) from error
+    except ijson.JSONError as error:
+        raise ValidationError(
+            _l(
+                "manifest.json is not valid JSON: %(problem)s.",
+                problem=str(error).split("\n", 1)[0][:200],
+            ),
+            code="manifest_invalid",
+        ) from error
+    for key in ("format", "version"):
+        _check_format(outline.header, key)
+    return outline
+
+
+def _note(outline: _Outline, prefix: str, event: str, value: Any, limits: Limits) -> None:
+    """Take note of a value starting at ``prefix`` in the manifest, refusing what is wrong."""
+    if not prefix and event != "start_map":
+        raise ValidationError(_l("manifest.json must hold a JSON object."), code="manifest_invalid")
+    if prefix in _HEADER:
+        # An empty container stands for a container: only its type matters.
+        outline.header[prefix] = _CONTAINERS.get(event, value)
+        if prefix in ("format", "version"):
+            _check_format(outline.header, prefix)
+    elif prefix in ("pages", "media"):
+        outline.types[prefix] = event
+    elif prefix == "pages.item":
+        outline.pages += 1
+        _check_count(outline.pages, limits.pages, _too_many_pages)
+    elif prefix == "media.item":
+        outline.media += 1
+    elif prefix in ("pages.item.revisions.item", "media.item.versions.item"):
+        outline.revisions += 1
+        _check_count(outline.revisions, limits.revisions, _too_many_revisions)
+
+
+def _check_format(header: dict[str, Any], key: str) -> None:
+    """Refuse a bundle whose ``format`` or ``version`` (``key``) this commons does not read."""
+    value = header.get(key)
+    if key == "format" and value != FORMAT:
+        raise ValidationError(
+            _l(
+                "Unknown bundle format “%(format)s”: this commons reads “commons-bundle”.",
+                format=str(value)[:80],
+            ),
+            code="bundle_format",
+        )
+    if key == "version" and (value != VERSION or isinstance(value, bool)):
+        raise ValidationError(
+            _l(
+                "This bundle is in version %(version)s of the format; this commons reads "
+                "version %(supported)s.",
+                version=str(value)[:20],
+                supported=VERSION,
+            ),
+            code="bundle_version",
+        )
+
+
+def _check_count(count: int, limit: int, refusal: Callable[[int], TooLarge]) -> None:
+    """Refuse the bundle with ``refusal(limit)`` as soon as ``count`` passes ``limit``."""
+    if count > limit:
+        raise refusal(limit)
+
+
+def _too_many_pages(limit: int) -> TooLarge:
+    return TooLarge(
+        _l(
+            "The bundle holds more than %(limit)s pages: at most %(limit)s can be imported "
+            "at once.",
+            limit=limit,
+        ),
+        code="bundle_too_many_pages",
+    )
+
+
+def _too_many_revisions(limit: int) -> TooLarge:
+    return TooLarge(
+        _l(
+            "The bundle holds more than %(limit)s revisions and file versions: at most "
+            "%(limit)s can be imported at once.",
+            limit=limit,
+        ),
+        code="bundle_too_many_revisions",
+    )
+
+
+def _entries(archive: _Archive, key: str) -> Iterator[Any]:
+    """The manifest's ``pages`` or ``media`` (``key``), built one entry at a time.
+
+    The first pass has checked the manifest's syntax, depth and counts already.
+    """
+    with archive.stream(MANIFEST, counted=False) as stream:
+        yield from ijson.items(stream, f"{key}.item", use_float=True)
 
 
 @contextmanager
@@ -1369,6 +1515,8 @@ def _located(where: Any) -> Iterator[None]:
 def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool) -> str:
     assert revision.path is not None and revision.size is not None
     path = revision.path
+    # Both declared sizes, before decompressing: reading stops past them too, as they may lie.
+    pages.check_body_size(max(revision.size, archive.declared_size(path)))
     data = archive.read(path, counted=counted, size=revision.size)
     if len(data) != revision.size or hashlib.sha256(data).hexdigest() != revision.sha256:
         raise _mismatch(path)
@@ -1378,7 +1526,6 @@ def _checked_body(archive: _Archive, revision: BundleRevision, *, counted: bool)
         raise ValidationError(
             _l("The file “%(file)s” is not UTF-8 text.", file=path[:200]), code="bundle_encoding"
         ) from error
-    pages.clean_body(body)  # for its size limit
     return body
 
 
@@ -1498,6 +1645,7 @@ def _check_page(data: Any) -> BundlePage:
         )
     license_ = _license(license_text)
     source = pages.clean_source(data.get("source"))
+    licenses.check_source(source, license_)
     parties = pages.clean_names(_list(data, "attribution_parties"))
     url = _url(data, "url")
     entries = _list(data, "revisions")
@@ -1530,6 +1678,8 @@ def _check_page(data: Any) -> BundlePage:
             revision = _check_revision(entry, number, defaults, current=last)
             if last:
                 revision = _current_revision(revision, current_path)
+            if revisions:  # as a local save would have allowed, revision by revision
+                licenses.check_change(revisions[-1].license, revision.license)
             revisions.append(revision)
     return BundlePage(slug, title, kind, tags, license_, source, parties, url, revisions)
 
@@ -1659,6 +1809,8 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
             code="license_missing",
         )
     license_ = _license(license_text)
+    source = pages.clean_source(data.get("source"))
+    licenses.check_source(source, license_)
     entries = _list(data, "versions")
     if not entries:
         raise ValidationError(
@@ -1675,6 +1827,8 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
                 license_=license_,
                 current=position == len(entries),
             )
+            if versions:  # as a local upload would have allowed, version by version
+                licenses.check_change(versions[-1].license, fields["license"])
             checked = files.get(fields["path"])
             if checked is None or checked.sha256 != fields["sha256"]:
                 checked = _check_media_file(archive, fields, name, kind)
@@ -1698,7 +1852,7 @@ def _check_media(archive: _Archive, data: Any, files: dict[str, _CheckedFile]) -
         title=media.clean_title(_text(data, "title", required=False)) or name,
         description=media.clean_description(_text(data, "description", required=False)),
         license=license_,
-        source=pages.clean_source(data.get("source")),
+        source=source,
         url=_url(data, "url"),
         versions=versions,
     )
@@ -1754,7 +1908,8 @@ def _check_media_file(
     path, size, sha256 = fields["path"], fields["size"], fields["sha256"]
     where = _l("file “%(file)s”", file=path[:200])
     with _located(where):
-        media.check_size(size)  # before reading it
+        # Both declared sizes, before reading: reading stops past them too, as they may lie.
+        media.check_size(max(size, archive.declared_size(path)))
     data = _checked_file(archive, path, sha256, size, counted=True)
     with _located(where):
         file_type, width, height = media.check_file(data)
@@ -1799,7 +1954,8 @@ class ImportedPage(_ReportLine):
     revisions: int = 0
     #: The bundle's address for a page imported under a new one.
     original_slug: str | None = None
-    #: Why a page was skipped: "exists", "identical" or "hidden" (no text to merge).
+    #: Why a page was skipped: "exists", "identical", "hidden" (no text to merge) or
+    #: "deleted" (deleted here: a merge leaves it deleted).
     reason: str | None = None
 
 
@@ -1944,7 +2100,15 @@ def import_bundle(
         report = ImportReport(source=bundle.source, on_conflict=choice)
         files = media.NewFiles()
         try:
-            revisions = _apply(bundle, media_steps, steps, report, files, _half(progress, 1))
+            revisions = _apply(
+                bundle,
+                media_steps,
+                steps,
+                report,
+                files,
+                _half(progress, 1),
+                imported_by=importer.name if importer else None,
+            )
             pages.commit(revisions)
         except IntegrityError as error:
             db.session.rollback()
@@ -2092,10 +2256,13 @@ def _apply(
     report: ImportReport,
     files: media.NewFiles,
     progress: Progress | None,
+    *,
+    imported_by: str | None,
 ) -> list[Revision]:
     """Write every step in the session, media first; returns the revisions of the last batch.
 
-    Every ``WRITE_BATCH`` media or pages the written objects leave the session (see
+    Every revision written records ``imported_by``, the importing account's name. Every
+    ``WRITE_BATCH`` media or pages the written objects leave the session (see
     :func:`_forget`), so memory stays flat however large the bundle.
     """
     total = len(media_steps) + len(steps)
@@ -2108,7 +2275,7 @@ def _apply(
         if step.action == "skip":
             report.skipped.append(ImportedPage(page.slug, page.title, reason="exists"))
         elif step.action == "create":
-            made = _create(bundle, page, step.slug)
+            made = _create(bundle, page, step.slug, imported_by)
             revisions.extend(made)
             report.created.append(
                 ImportedPage(
@@ -2118,20 +2285,34 @@ def _apply(
                     original_slug=page.slug if step.slug != page.slug else None,
                 )
             )
-        elif page.current.hidden:
-            # Its text was withheld by the other commons: there is nothing to merge.
-            report.skipped.append(ImportedPage(page.slug, page.title, reason="hidden"))
         else:
-            assert step.existing is not None and step.license is not None
-            merged = _merge(bundle, page, step.existing, step.license)
-            if merged is None:
-                report.skipped.append(ImportedPage(page.slug, page.title, reason="identical"))
-            else:
-                revisions.append(merged)
-                report.merged.append(ImportedPage(page.slug, page.title, revisions=1))
+            revisions.extend(_merge_step(bundle, step, report, imported_by))
         if progress:
             progress(len(media_steps) + done, total)
     return revisions
+
+
+def _merge_step(
+    bundle: Bundle, step: _Step, report: ImportReport, imported_by: str | None
+) -> list[Revision]:
+    """Merge a page of the bundle into the page here, or say why not; the revision made."""
+    incoming = step.page
+    assert step.existing is not None and step.license is not None
+    if incoming.current.hidden:
+        # Its text was withheld by the other commons: there is nothing to merge.
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="hidden"))
+        return []
+    page = pages.lock(step.existing)  # writers of one page queue up, as in saves
+    if page.deleted:
+        # Deleted here on purpose: a merge does not bring it back (restore it first).
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="deleted"))
+        return []
+    merged = _merge(bundle, incoming, page, step.license, imported_by)
+    if merged is None:
+        report.skipped.append(ImportedPage(incoming.slug, incoming.title, reason="identical"))
+        return []
+    report.merged.append(ImportedPage(incoming.slug, incoming.title, revisions=1))
+    return [merged]
 
 
 def _forget(written: list[Any]) -> None:
@@ -2263,7 +2444,9 @@ def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str |
     return _page_url(bundle.source, page.slug)
 
 
-def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
+def _create(
+    bundle: Bundle, incoming: BundlePage, slug: str, imported_by: str | None
+) -> list[Revision]:
     """A new page with the bundle's revisions, or one revision when its history is not there."""
     first = incoming.revisions[0] if incoming.full_history else incoming.current
     db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
@@ -2289,6 +2472,7 @@ def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
                 body="" if current.hidden else bundle.body(current),
                 origin=_origin(bundle, incoming, current),
                 coauthors=incoming.other_contributors(),
+                imported_by=imported_by,
             )
         ]
     made = []
@@ -2302,6 +2486,7 @@ def _create(bundle: Bundle, incoming: BundlePage, slug: str) -> list[Revision]:
                 body="" if revision.hidden else bundle.body(revision),
                 origin=_origin(bundle, incoming, revision),
                 coauthors=revision.coauthors,
+                imported_by=imported_by,
             )
         )
     return made
@@ -2315,9 +2500,14 @@ def _append(
     body: str,
     origin: str | None,
     coauthors: list[str],
+    imported_by: str | None,
     created_at: datetime | None = None,
 ) -> Revision:
-    """Record ``revision`` on ``page`` with its own fields, author, date and summary."""
+    """Record ``revision`` on ``page`` with its own fields, author, date and summary.
+
+    Hidden revisions are kept hidden: their author cannot be checked against a text, so
+    each revision also records who imported it (``imported_by``).
+    """
     page.title = revision.title
     page.kind = revision.kind
     page.license = revision.license
@@ -2333,24 +2523,25 @@ def _append(
         created_at=created_at or revision.created_at,
     )
     made.hidden = revision.hidden
+    made.imported_by = imported_by
     return made
 
 
-def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> Revision | None:
-    """The bundle's current text and fields as a new revision of ``local``; None if identical."""
+def _merge(
+    bundle: Bundle, incoming: BundlePage, page: Page, license_: str, imported_by: str | None
+) -> Revision | None:
+    """The bundle's current text and fields as a new revision of ``page``, which is locked
+    (writers of one page queue up, as in saves) and not deleted; None if identical."""
     current = incoming.current
-    page = pages.lock(local)  # writers of one page queue up, as in saves
     body = bundle.body(current)
     assert page.current_revision is not None
     unchanged = (
         body == page.current_revision.body
         and (current.title, current.kind, current.tags) == (page.title, page.kind, page.tag_names)
         and license_ == page.license
-        and not page.deleted
     )
     if unchanged:
         return None
-    page.deleted = False
     page.source = page.source or incoming.source
     page.attribution_parties = list(
         dict.fromkeys([*(page.attribution_parties or []), *incoming.attribution_parties])
@@ -2365,5 +2556,6 @@ def _merge(bundle: Bundle, incoming: BundlePage, local: Page, license_: str) -> 
         body=body,
         origin=_origin(bundle, incoming, current),
         coauthors=incoming.other_contributors(),
+        imported_by=imported_by,
         created_at=utcnow(),
     )

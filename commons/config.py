@@ -17,9 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 1_000_000,
     "MAX_TITLE_LENGTH": 200,
     "MAX_BUNDLE_BYTES": 200_000_000,
-    "MAX_BUNDLE_MEMBER_BYTES": 200_000_000,  # the manifest of 10,000 pages is ~25 MB
+    "MAX_BUNDLE_MEMBER_BYTES": 200_000_000,  # the manifest, streamed: ~25 MB for 10,000 pages
     "MAX_BUNDLE_TOTAL_BYTES": 500_000_000,
     "MAX_BUNDLE_PAGES": 20_000,
+    "MAX_BUNDLE_REVISIONS": 200_000,  # page revisions and media versions
     "MAX_BUNDLE_MEMBERS": 200_000,
     "MAX_MEDIA_BYTES": 20_000_000,
     "ANONYMOUS_EDITING": False,

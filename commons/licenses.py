@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -146,6 +148,27 @@ def check_change(current: str, new: str) -> None:
                 "licence that keeps its authors' conditions (towards CC BY-SA 4.0).",
                 current=get(current).name,
                 new=get(new).name,
+            ),
+            code="license_refused",
+        )
+
+
+def check_source(source: Mapping[str, Any] | None, spdx: str) -> None:
+    """Refuse content under ``spdx`` that declares adapting a work whose licence forbids it.
+
+    An adaptation keeps its source's conditions: a CC BY-SA source makes a CC BY-SA page,
+    a CC BY source a CC BY or CC BY-SA one. Pages and media, saved or imported, obey this.
+    """
+    source_license = (source or {}).get("license")
+    if source_license and not can_change(source_license, spdx):
+        allowed = get(source_license).can_become
+        raise ValidationError(
+            _l(
+                "The declared source is under %(source)s: an adaptation of it can only be "
+                "published under %(allowed)s, not %(license)s.",
+                source=get(source_license).name,
+                allowed=", ".join(get(other).name for other in allowed),
+                license=get(spdx).name,
             ),
             code="license_refused",
         )

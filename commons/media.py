@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -106,15 +107,31 @@ def _is_odt(data: bytes) -> bool:
         return False
 
 
-def _is_text(data: bytes) -> bool:
+#: What browsers take for HTML or XML at the start of a text (the WHATWG MIME sniffing
+#: signatures), and SVG: such "text" is refused, whatever comes before it.
+_MARKUP = re.compile(
+    rb"<(?:\?xml|svg|!--|!doctype"
+    rb"|(?:html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p)(?:[\s>/]|$))"
+)
+
+
+def _head(data: bytes) -> bytes:
+    """How a text starts, lower-cased, once any BOM, blank space and whole comments are
+    skipped: ``<!-- note --><svg>`` starts with ``<svg``."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
+    while head.startswith(b"<!--") and (end := head.find(b"-->")) >= 0:
+        head = head[end + 3 :].lstrip()
+    return head[:512].lower()
+
+
+def _is_text(data: bytes, head: bytes) -> bool:
     if b"\x00" in data:
         return False
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    head = text.lstrip()[:200].lower()
-    return not head.startswith(("<svg", "<?xml", "<!doctype", "<html"))
+    return not _MARKUP.match(head)
 
 
 def sniff(data: bytes) -> tuple[FileType, int | None, int | None]:
@@ -128,13 +145,13 @@ def sniff(data: bytes) -> tuple[FileType, int | None, int | None]:
         return PDF, None, None
     if _is_odt(data):
         return ODT, None, None
-    head = data[:512].lstrip().lower()
+    head = _head(data)
     if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower():
         raise ValidationError(
             _l("SVG drawings are not accepted: they can carry scripts. Export it as PNG."),
             code="media_type_refused",
         )
-    if _is_text(data):
+    if _is_text(data, head):
         return TEXT, None, None
     raise ValidationError(_REFUSED, code="media_type_refused")
 
@@ -437,6 +454,8 @@ def upload(
                 code="media_type_changed",
             )
         licenses.check_change(replace.license, spdx)
+    kept_source = replace.source if replace is not None else None
+    licenses.check_source(declared_source or kept_source, spdx)
     uploader = Author(author, external_author, origin) if external_author else Author.of(author)
     files = NewFiles()
     try:

@@ -223,6 +223,9 @@ class Revision(db.Model):
     coauthors: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Where the revision came from when imported (the other commons' page URL).
     origin: Mapped[str | None] = mapped_column(String(500))
+    #: The account that imported the revision, by its name then (None for local saves and
+    #: command-line imports): imported authors cannot be checked, the importer can.
+    imported_by: Mapped[str | None] = mapped_column(String(80))
     #: The contributor accepted to release this revision under ``license``.
     license_accepted: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Hidden by an admin (e.g. personal data); the row stays, the body is withheld.

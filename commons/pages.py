@@ -366,8 +366,13 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
 
 def clean_body(body: str | None) -> str:
     body = (body or "").replace("\r\n", "\n")
+    check_body_size(len(body.encode("utf-8")))
+    return body
+
+
+def check_body_size(size: int) -> None:
+    """Refuse a text of ``size`` bytes (UTF-8) when it is over ``MAX_BODY_BYTES``."""
     limit = current_app.config["MAX_BODY_BYTES"]
-    size = len(body.encode("utf-8"))
     if size > limit:
         raise TooLarge(
             _l(
@@ -375,7 +380,6 @@ def clean_body(body: str | None) -> str:
             ),
             code="body_too_large",
         )
-    return body
 
 
 def clean_summary(summary: str | None) -> str:
@@ -655,6 +659,7 @@ def save(
             source=source,
             revision_count=0,
         )
+        licenses.check_source(page.source, page.license)
         db.session.add(page)
         try:
             set_tags(page, tag_names)
@@ -710,6 +715,7 @@ def save(
 
     new_license = licenses.normalize(license) if license else page.license
     licenses.check_change(page.license, new_license)
+    licenses.check_source(page.source if keep_source else source, new_license)
     changed_meta = (
         title != page.title
         or kind != page.kind

@@ -167,6 +167,8 @@ def _send(version: MediaVersion, path: Any, content_type: str, *, download_name:
     )
     if request.args.get("version"):
         response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE}, immutable"
+    # The stored type is whole ("text/plain; charset=utf-8"): send_file would add a charset.
+    response.headers["Content-Type"] = content_type
     # A file never runs as a page of this site, whatever its content.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
