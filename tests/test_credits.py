@@ -307,7 +307,11 @@ def test_namesakes_are_credited_apart_with_their_origin(client, crowded_page) ->
         credits_md = archive.read("CREDITS.md").decode()
     (entry,) = manifest["pages"]
     assert [c["name"] for c in entry["contributors"]] == [c["name"] for c in listed]
-    local, imported = (line for line in credits_md.splitlines() if line.startswith("- marie,"))
+    # The page's section: its file and licence lines, then one line per contributor.
+    section = credits_md.split("## Outil", 1)[1]
+    people = [line for line in section.splitlines() if line.startswith("- ")][2:]
+    assert [line[2:].split(",")[0] for line in people] == [c["name"] for c in listed]
+    local, imported = (line for line in people if line.startswith("- marie,"))
     assert local.startswith("- marie, 3 ") and ELSEWHERE not in local
     assert imported.startswith("- marie, 1 ") and ELSEWHERE in imported
 
