@@ -116,26 +116,24 @@ def contributors(page: Page, *, up_to: Revision | None = None) -> list[Contribut
         .where(*conditions)
         .group_by(Revision.author_name, Revision.origin)
     ).all()
-    people: dict[str, Contributor] = {}
-    for name, user_id, origin, edits, first, last in rows:
-        first, last = _aware(first), _aware(last)
-        known = people.get(name)
-        if known is None:
-            people[name] = Contributor(name, edits, first, last, user_id, origin)
-        else:
-            known.edits += edits
-            known.first, known.last = min(known.first, first), max(known.last, last)
-            known.origin = known.origin or origin
-    for coauthors, created in db.session.execute(
-        select(Revision.coauthors, Revision.created_at).where(
+    # A name is one person per place: this commons' "marie" and a "marie" imported from
+    # elsewhere are credited apart, each with where they wrote.
+    people = {
+        (name, origin): Contributor(name, edits, _aware(first), _aware(last), user_id, origin)
+        for name, user_id, origin, edits, first, last in rows
+    }
+    for coauthors, origin, created in db.session.execute(
+        select(Revision.coauthors, Revision.origin, Revision.created_at).where(
             *conditions, func.length(cast(Revision.coauthors, Text)) > 2
         )
     ):
         created = _aware(created)
         for name in coauthors or []:
-            known = people.get(name)
+            known = people.get((name, origin))
             if known is None:
-                people[name] = Contributor(name, 1, created, created, role="coauthor")
+                people[name, origin] = Contributor(
+                    name, 1, created, created, origin=origin, role="coauthor"
+                )
             else:
                 known.edits += 1
                 known.first, known.last = min(known.first, created), max(known.last, created)

@@ -1,4 +1,5 @@
-"""Property-based: whatever bytes arrive as a bundle, the reader answers with a clean error."""
+"""Property-based: whatever bytes arrive as a bundle, the reader answers with a clean error,
+and a bundle whose checked contents were changed on the way is refused."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import io
 import json
 import zipfile
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from commons import bundles
 from commons.errors import CommonsError
-from tests.test_bundles import bundle_of, minimal_manifest
+from tests.test_bundles import BODY, bundle_of, minimal_manifest, zip_bytes
 
 ANY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -40,6 +42,44 @@ def test_a_corrupted_bundle_never_crashes_the_reader(app, position: int, noise: 
     position %= len(data)
     data[position : position + len(noise)] = noise
     _refused_cleanly(bytes(data))
+
+
+def _refused(data: bytes) -> None:
+    with pytest.raises(CommonsError) as refused, bundles.open_bundle(io.BytesIO(data)):
+        pass
+    assert refused.value.status == 400 and str(refused.value.message)
+
+
+def _changed(data: bytes, position: int, noise: bytes) -> bytes:
+    """``data`` with ``noise`` written at ``position`` (modulo its length)."""
+    changed = bytearray(data)
+    position %= len(changed)
+    changed[position : position + len(noise)] = noise
+    assume(changed != data)
+    return bytes(changed)
+
+
+@ANY_SETTINGS
+@given(st.integers(min_value=0), st.binary(min_size=1, max_size=8))
+def test_a_changed_page_text_is_refused(app, position: int, noise: bytes) -> None:
+    # The manifest's sha256 and size vouch for the text: any change is caught.
+    text = _changed(BODY.encode(), position, noise)
+    _refused(bundle_of(minimal_manifest(), {"pages/outil.md": text}))
+
+
+@ANY_SETTINGS
+@given(st.integers(min_value=0), st.binary(min_size=1, max_size=8))
+def test_a_bundle_changed_inside_a_page_text_is_refused(app, position: int, noise: bytes) -> None:
+    files = {"pages/outil.md": BODY, "manifest.json": json.dumps(minimal_manifest())}
+    data = zip_bytes(files, compression=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        member = archive.getinfo("pages/outil.md")
+    # The stored text starts after the member's local header (30 bytes, name, extra).
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    assert data[start : start + member.file_size] == BODY.encode()
+    text = _changed(BODY.encode(), position, noise)[: len(BODY.encode())]
+    assume(text != BODY.encode())
+    _refused(data[:start] + text + data[start + len(text) :])
 
 
 json_values = st.recursive(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import re
+import zipfile
 
 import pytest
 
@@ -245,3 +248,83 @@ def test_feed_entries_carry_author_licence_and_origin(client, editor) -> None:
     pages.save(None, title="Flux", body="x\n", author=editor)
     feed = client.get("/recent.atom").get_data(as_text=True)
     assert "<name>eddy</name>" in feed and 'rel="license"' in feed and "<rights>" in feed
+
+
+ELSEWHERE = "https://ailleurs.example/wiki/outil"
+
+
+@pytest.fixture
+def crowded_page(member, editor, admin):
+    """Five people on one page: this commons' marie (three edits), eddy (two), a co-author,
+    ada, and another marie whose text came from another commons."""
+    from commons import bundles
+    from tests.test_bundles import bundle_of, minimal_manifest
+
+    edits = [member, editor, member, editor, member, admin]
+    for number, author in enumerate(edits, start=1):
+        pages.save(
+            None if number == 1 else "outil",
+            title="Outil",
+            body=f"Version {number}.\n",
+            author=author,
+            coauthors=["Atelier de Lyon"] if number == 5 else [],
+        )
+    manifest = minimal_manifest()
+    manifest["pages"][0]["revisions"][0]["author"] = "marie"
+    report = bundles.import_bundle(io.BytesIO(bundle_of(manifest)), on_conflict="merge")
+    assert [item.slug for item in report.merged] == ["outil"]
+    return pages.get("outil")
+
+
+def _credits_page_rows(html: str) -> list[tuple[str, str]]:
+    """(name, "credited as" cell) of each row of the credits page's contributors table."""
+    rows = re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', html, re.S)
+    return [(name, re.sub(r"<[^>]+>", "", cells.split("<td>")[-1]).strip()) for name, cells in rows]
+
+
+def test_namesakes_are_credited_apart_with_their_origin(client, crowded_page) -> None:
+    from commons import bundles
+
+    listed = client.get("/api/v1/pages/outil/credits").json["contributors"]
+    marie = [(c["edits"], c["account"], c["origin"]) for c in listed if c["name"] == "marie"]
+    assert marie == [(3, True, None), (1, False, ELSEWHERE)]
+    assert len(listed) == 5
+
+    html = client.get("/wiki/outil/credits", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    rows = _credits_page_rows(html)
+    assert [name for name, _credited in rows] == [c["name"] for c in listed]
+    assert [credited for name, credited in rows if name == "marie"] == [
+        "member of this commons",
+        f"external author, imported from {ELSEWHERE}",
+    ]
+
+    stream = io.BytesIO()
+    bundles.export_bundle(stream, bundles.Selection(slug="outil"), base_url=None)
+    with zipfile.ZipFile(stream) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        credits_md = archive.read("CREDITS.md").decode()
+    (entry,) = manifest["pages"]
+    assert [c["name"] for c in entry["contributors"]] == [c["name"] for c in listed]
+    # The page's section: its file and licence lines, then one line per contributor.
+    section = credits_md.split("## Outil", 1)[1]
+    people = [line for line in section.splitlines() if line.startswith("- ")][2:]
+    assert [line[2:].split(",")[0] for line in people] == [c["name"] for c in listed]
+    local, imported = (line for line in people if line.startswith("- marie,"))
+    assert local.startswith("- marie, 3 ") and ELSEWHERE not in local
+    assert imported.startswith("- marie, 1 ") and ELSEWHERE in imported
+
+
+def test_the_tasl_line_names_three_authors_and_counts_the_others(client, crowded_page) -> None:
+    attribution = credits.attribution(crowded_page, crowded_page.current_revision)
+    assert (len(attribution.authors), attribution.more_authors) == (3, 2)
+    names = ", ".join(attribution.authors)
+
+    html = client.get("/wiki/outil", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    tasl = html[html.index('class="tasl-line"') : html.index("all credits")]
+    assert names in tasl and re.search(r">\s*2 others</a>", tasl)
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        texts = credits.reuse_texts(attribution, "https://e.org/", crowded_page.updated_at)
+    assert f"by {names} and others (modified), licensed" in texts.text
+    assert texts.citation.startswith(f"{names} and others, “Outil”")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from sqlalchemy import select
 
 from commons import integrity, media, pages
-from commons.errors import EditConflict
 from commons.extensions import db
 from commons.models import Revision
 
+from .conftest import PASSWORD
 from .test_media import picture
 
 
@@ -45,42 +46,64 @@ def test_tampered_content_and_broken_chain_are_reported(runner, member) -> None:
     assert result.exit_code == 1
 
 
-def test_concurrent_saves_merge_or_conflict_never_lose(app, member) -> None:
+PARAGRAPHS = 8
+#: Writers that change paragraphs nobody else touches: their edits must all merge.
+APART = range(4)
+#: Writers that all change the last paragraph, each differently: one wins, the others
+#: must be told of the conflict.
+TOGETHER = range(4, 7)
+
+
+def _course(changes: dict[int, str]) -> str:
+    """The race's page text, with ``changes`` made to some of its paragraphs."""
+    return "".join(f"{changes.get(n, f'Paragraphe {n}.')}\n\n" for n in range(PARAGRAPHS))
+
+
+def _edit_of(writer: int) -> tuple[int, str]:
+    """The paragraph ``writer`` changes, and what it writes there."""
+    paragraph = writer if writer in APART else PARAGRAPHS - 1
+    return paragraph, f"Paragraphe {paragraph}, version de l'auteur {writer}."
+
+
+def test_concurrent_edits_through_http_merge_or_conflict_and_never_lose(app, member) -> None:
     """Writers racing on one page from several threads, as gunicorn workers would."""
-    pages.save(None, title="Course", body="".join(f"{n}\n" for n in range(8)), author=member)
-    outcomes: list[str] = []
+    pages.save(None, title="Course", body=_course({}), author=member)
+    login = {"name": member.name, "password": PASSWORD}
+    db.session.commit()  # the writers' requests must not wait for this test's transaction
+    ready = threading.Barrier(len(APART) + len(TOGETHER))
+    statuses: dict[int, int] = {}
 
-    def writer(line: int) -> None:
-        with app.app_context():
-            lines = [f"{n}\n" for n in range(8)]
-            lines[line] = f"{line} modifié\n"
-            try:
-                result = pages.save(
-                    "course",
-                    title="Course",
-                    body="".join(lines),
-                    author=db.session.merge(member),
-                    base_revision=1,
-                )
-                outcomes.append("merged" if result.merged else "saved")
-            except EditConflict:
-                outcomes.append("conflict")
-            finally:
-                db.session.remove()
+    def writer(number: int) -> None:
+        client = app.test_client()
+        client.post("/login", data=login)
+        paragraph, text = _edit_of(number)
+        form = {
+            "title": "Course",
+            "body": _course({paragraph: text}),
+            "base_revision": "1",
+            "accept_license": "on",
+        }
+        ready.wait(timeout=60)  # all start from revision 1 and save at once
+        statuses[number] = client.post("/wiki/course/edit", data=form).status_code
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in (*APART, *TOGETHER)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    db.session.expire_all()
-    body = pages.get("course").current_revision.body
-    saved = [o for o in outcomes if o != "conflict"]
-    assert len(outcomes) == 8
-    assert pages.get("course").revision_count == 1 + len(saved)
-    assert body.count("modifié") == len(saved)
+
+    assert {statuses[n] for n in APART} == {302}
+    winners = [n for n in TOGETHER if statuses[n] == 302]
+    assert len(winners) == 1, statuses
+    assert sorted(statuses[n] for n in TOGETHER if n not in winners) == [409, 409]
+    page = pages.get("course")
+    expected = _course(dict(_edit_of(n) for n in (*APART, *winners)))
+    assert page.current_revision.body == expected
+    assert page.revision_count == 1 + len(APART) + len(winners)
+    bodies = db.session.scalars(select(Revision.body).where(Revision.page_id == page.id)).all()
+    assert len(bodies) == page.revision_count
+    assert not [body for body in bodies if re.search(r"^(<{7}|={7}|>{7})", body, re.M)]
     assert integrity.check() == []
-    assert "saved" in outcomes
 
 
 def test_media_files_missing_damaged_or_left_over_are_reported(app, member) -> None:

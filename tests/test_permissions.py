@@ -9,10 +9,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from commons import auth, media, pages
+from commons.extensions import db
+from commons.models import ApiToken, User
 from tests.conftest import PASSWORD
 from tests.test_bundles import bundle_of, minimal_manifest
 from tests.test_media import picture
@@ -33,18 +37,63 @@ class Case:
     #: Form data, or a function making it (files can be read only once).
     data: dict | Callable[[], dict] = field(default_factory=dict)
     json: dict | None = None
+    #: Whether the action took effect, given the response: true exactly when allowed.
+    done: Callable[[Any], bool] | None = None
 
 
-def _picture() -> dict:
-    return {"file": (io.BytesIO(picture(color="blue")), "nouvelle.png"), "license": "CC0-1.0"}
+def _picture(name: str, color: str) -> Callable[[], dict]:
+    return lambda: {"file": (io.BytesIO(picture(color=color)), name)}
 
 
-def _bundle(field: str) -> Callable[[], dict]:
-    return lambda: {field: (io.BytesIO(bundle_of(minimal_manifest())), "bundle.zip")}
+def _bundle(field: str, slug: str) -> Callable[[], dict]:
+    manifest = minimal_manifest(slug=slug, url=f"https://ailleurs.example/wiki/{slug}")
+    return lambda: {field: (io.BytesIO(bundle_of(manifest)), "bundle.zip")}
 
 
 def _edit(title: str) -> dict:
     return {"title": title, "body": "texte modifié", "accept_license": "on"}
+
+
+def _body(slug: str) -> str:
+    page = pages.find(slug)
+    return page.current_revision.body if page else ""
+
+
+def _edited(slug: str, body: str = "texte modifié") -> Callable[[Any], bool]:
+    return lambda _response: _body(slug) == body
+
+
+def _exists(slug: str) -> Callable[[Any], bool]:
+    return lambda _response: pages.find(slug) is not None
+
+
+def _deleted(slug: str) -> bool:
+    page = pages.find(slug, include_deleted=True)
+    return page is not None and page.deleted
+
+
+def _versions(name: str) -> int:
+    item = media.find(name)
+    return item.version_count if item else 0
+
+
+def _token_named(name: str) -> Callable[[Any], bool]:
+    return lambda _response: (
+        db.session.scalar(select(ApiToken).where(ApiToken.name == name)) is not None
+    )
+
+
+def _token_gone_after_creation(name: str) -> Callable[[Any], bool]:
+    """Revoked: the token this role's earlier case created is gone (denied roles made none)."""
+
+    def revoked(response) -> bool:  # noqa: ANN001 - a test response
+        return not _denied(response) and _token_named(name)(response) is False
+
+    return revoked
+
+
+def _a_bundle(response) -> bool:  # noqa: ANN001 - a test response
+    return response.status_code == 200 and response.data.startswith(b"PK")
 
 
 CASES = [
@@ -72,49 +121,133 @@ CASES = [
     Case("GET", "/wiki/ouverte/credits", EVERYONE),
     Case("GET", "/wiki/supprimee", EDITORS),
     Case("GET", "/wiki/ouverte/edit", MEMBERS),
-    Case("POST", "/wiki/ouverte/edit", MEMBERS, data=_edit("Ouverte")),
-    Case("POST", "/wiki/toute-neuve/edit", MEMBERS, data=_edit("Toute neuve")),
+    Case("POST", "/wiki/ouverte/edit", MEMBERS, data=_edit("Ouverte"), done=_edited("ouverte")),
+    Case(
+        "POST",
+        "/wiki/toute-neuve/edit",
+        MEMBERS,
+        data=_edit("Toute neuve"),
+        done=_exists("toute-neuve"),
+    ),
     Case("GET", "/wiki/protegee/edit", EDITORS),
-    Case("POST", "/wiki/protegee/edit", EDITORS, data=_edit("Protégée")),
-    Case("POST", "/wiki/a-restaurer/revert/1", MEMBERS),
+    Case(
+        "PUT",
+        "/api/v1/pages/protegee",
+        EDITORS,
+        json={"body": "par l'API", "base_revision": 1},
+        done=_edited("protegee", "par l'API"),
+    ),
+    Case("POST", "/wiki/protegee/edit", EDITORS, data=_edit("Protégée"), done=_edited("protegee")),
+    Case("POST", "/wiki/a-restaurer/revert/1", MEMBERS, done=_edited("a-restaurer", "texte\n")),
     Case("GET", "/wiki/a-renommer/rename", EDITORS),
-    Case("POST", "/wiki/a-renommer/rename", EDITORS, data={"title": "Renommée"}),
-    Case("POST", "/wiki/a-supprimer/delete", EDITORS),
-    Case("POST", "/wiki/supprimee/restore", EDITORS),
-    Case("POST", "/wiki/a-proteger/protect", EDITORS, data={"protected": "1"}),
-    Case("POST", "/wiki/a-cacher/hide/1", ADMINS, data={"hidden": "1"}),
+    Case(
+        "POST",
+        "/wiki/a-renommer/rename",
+        EDITORS,
+        data={"title": "Renommée"},
+        done=_exists("renommee"),
+    ),
+    Case("POST", "/wiki/a-supprimer/delete", EDITORS, done=lambda _: _deleted("a-supprimer")),
+    Case("POST", "/wiki/supprimee/restore", EDITORS, done=lambda _: not _deleted("supprimee")),
+    Case(
+        "POST",
+        "/wiki/a-proteger/protect",
+        EDITORS,
+        data={"protected": "1"},
+        done=lambda _: pages.get("a-proteger").protected,
+    ),
+    Case(
+        "POST",
+        "/wiki/a-cacher/hide/1",
+        ADMINS,
+        data={"hidden": "1"},
+        done=lambda _: pages.get_revision(pages.get("a-cacher"), 1).hidden,
+    ),
     Case("GET", "/media", EVERYONE),
     Case("GET", "/media/upload", MEMBERS),
-    Case("POST", "/media/upload", MEMBERS, data=_picture),
+    Case(
+        "POST",
+        "/media/upload",
+        MEMBERS,
+        data=_picture("nouvelle.png", "blue"),
+        done=lambda _: _versions("nouvelle.png") == 1,
+    ),
     Case("GET", "/media/affiche.png", EVERYONE),
-    Case("POST", "/media/affiche.png", MEMBERS, data=_picture),
+    Case(
+        "POST",
+        "/media/affiche.png",
+        MEMBERS,
+        data=_picture("affiche.png", "red"),
+        done=lambda _: _versions("affiche.png") == 2,
+    ),
     Case("GET", "/media/affiche.png/file", EVERYONE),
     Case("GET", "/media/affiche.png/thumbnail", EVERYONE),
     Case("GET", "/admin/users", ADMINS),
-    Case("POST", "/admin/users/1", ADMINS, data={"action": "role", "role": "editor"}),
-    Case("POST", "/api/v1/media", MEMBERS, data=_picture),
+    Case(
+        "POST",
+        "/admin/users/1",
+        ADMINS,
+        data={"action": "role", "role": "editor"},
+        done=lambda _: db.session.get(User, 1).role == "editor",
+    ),
+    Case(
+        "POST",
+        "/api/v1/media",
+        MEMBERS,
+        data=_picture("par-api.png", "yellow"),
+        done=lambda _: _versions("par-api.png") == 1,
+    ),
     Case("GET", "/api/v1/media/affiche.png", EVERYONE),
     Case("GET", "/export", EVERYONE),
-    Case("POST", "/export", EVERYONE, data={"scope": "page", "slug": "ouverte"}),
+    Case("POST", "/export", EVERYONE, data={"scope": "page", "slug": "ouverte"}, done=_a_bundle),
     Case("GET", "/import", EDITORS),
-    Case("POST", "/import", EDITORS, data=_bundle("bundle")),
-    Case("POST", "/api/v1/export", EVERYONE, json={"slug": "ouverte"}),
-    Case("POST", "/api/v1/import", EDITORS, data=_bundle("file")),
+    Case(
+        "POST",
+        "/import",
+        EDITORS,
+        data=_bundle("bundle", "importee"),
+        done=_exists("importee"),
+    ),
+    Case("POST", "/api/v1/export", EVERYONE, json={"slug": "ouverte"}, done=_a_bundle),
+    Case(
+        "POST",
+        "/api/v1/import",
+        EDITORS,
+        data=_bundle("file", "importee-par-api"),
+        done=_exists("importee-par-api"),
+    ),
     Case("GET", "/api/v1/pages", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/revisions", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/credits", EVERYONE),
     Case("GET", "/api/v1/search?q=texte", EVERYONE),
     Case("GET", "/api/v1/me", ACCOUNTS),
-    Case("PUT", "/api/v1/pages/par-api", MEMBERS, json={"title": "Par API", "body": "x"}),
-    Case("PUT", "/api/v1/pages/protegee", EDITORS, json={"body": "par l'API", "base_revision": 1}),
+    Case(
+        "PUT",
+        "/api/v1/pages/par-api",
+        MEMBERS,
+        json={"title": "Par API", "body": "x"},
+        done=_exists("par-api"),
+    ),
     # Tokens: 1 is the matrix's own; the page makes 2, the API 3, and each is revoked.
     Case("GET", "/account/tokens", ACCOUNTS),
-    Case("POST", "/account/tokens", ACCOUNTS, data={"name": "page", "scope": "read"}),
+    Case(
+        "POST",
+        "/account/tokens",
+        ACCOUNTS,
+        data={"name": "page", "scope": "read"},
+        done=_token_named("page"),
+    ),
     Case("GET", "/api/v1/tokens", ACCOUNTS),
-    Case("POST", "/api/v1/tokens", ACCOUNTS, json={"name": "api", "scope": "read"}),
-    Case("DELETE", "/api/v1/tokens/3", ACCOUNTS),
-    Case("POST", "/account/tokens/2/revoke", ACCOUNTS),
+    Case(
+        "POST",
+        "/api/v1/tokens",
+        ACCOUNTS,
+        json={"name": "api", "scope": "read"},
+        done=_token_named("api"),
+    ),
+    Case("DELETE", "/api/v1/tokens/3", ACCOUNTS, done=_token_gone_after_creation("api")),
+    Case("POST", "/account/tokens/2/revoke", ACCOUNTS, done=_token_gone_after_creation("page")),
     # Last: logging out ends the session the cases above rely on.
     Case("POST", "/logout", EVERYONE),
 ]
@@ -147,6 +280,10 @@ def _client_as(app, role: str, users: dict):
     return client, {"Authorization": f"Bearer {token}"}
 
 
+#: What an allowed action answers: a page, a creation, or a redirection after a change.
+SUCCESS = {200, 201, 204, 302}
+
+
 def _denied(response) -> bool:
     if response.status_code in (401, 403, 404):
         return True
@@ -169,6 +306,11 @@ def test_permission_matrix(app, role, reader, member, editor, admin) -> None:
         allowed = role in case.allowed
         if response.status_code >= 500 or allowed == _denied(response):
             wrong.append(f"{case.method} {case.path}: {response.status_code}")
+        elif allowed and response.status_code not in SUCCESS:
+            wrong.append(f"{case.method} {case.path}: allowed but failed, {response.status_code}")
+        elif case.done is not None and case.done(response) != allowed:
+            outcome = "not done" if allowed else "done anyway"
+            wrong.append(f"{case.method} {case.path}: {response.status_code} but {outcome}")
     assert wrong == []
 
 

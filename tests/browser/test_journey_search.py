@@ -24,7 +24,9 @@ def test_newcomer_finds_a_tool_and_its_credits(page, viewport: str) -> None:
     page.locator("aside.facets a[href*='kind=tool']").first.click()
     expect(page).to_have_url(re.compile(r"kind=tool"))
     expect(page.locator(".active-filters")).to_be_visible()
-    for badge in page.locator("ol.results > li .meta").all():
+    badges = page.locator("ol.results > li .meta")
+    expect(badges.first).to_be_visible()
+    for badge in badges.all():
         expect(badge).to_contain_text("Outil")
     screenshot(page, "search", "filtered", viewport)
 
@@ -38,7 +40,21 @@ def test_newcomer_finds_a_tool_and_its_credits(page, viewport: str) -> None:
     screenshot(page, "search", "credits", viewport)
 
 
-def test_a_typo_gets_a_did_you_mean(page) -> None:
+def test_a_typo_that_finds_nothing_is_corrected(page) -> None:
     page.goto("/search?q=epicrie+solidaire")
-    suggestion = page.locator("a[href*='/search?q=']", has_text="épicerie")
-    expect(suggestion.or_(page.locator("ol.results"))).to_be_visible()
+    expect(page.locator("p.notice[role=status]")).to_contain_text(
+        re.compile(r"résultats pour «\s*epicerie solidaire\s*»")
+    )
+    expect(page.locator("ol.results > li h3").first).to_have_text(
+        "Épicerie solidaire en circuits courts"
+    )
+
+
+def test_a_typo_beside_known_words_gets_a_did_you_mean(page) -> None:
+    page.goto("/search?q=epicrie+OR+solidaire")
+    suggestion = page.locator("p.suggestion a")
+    expect(suggestion).to_have_text("epicerie OR solidaire")
+    suggestion.click()
+    expect(page).to_have_url(re.compile(r"q=epicerie\+OR\+solidaire"))
+    expect(page.locator("ol.results > li").first).to_be_visible()
+    expect(page.locator("p.suggestion")).to_have_count(0)
