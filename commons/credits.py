@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses, render
+from . import licenses, pages, render
 from .extensions import db
 from .models import Page, Revision
 
@@ -201,11 +201,12 @@ def attribution(
 
 
 def media_credits(page: Page) -> list[dict[str, Any]]:
-    """Credits of the files the page's current text shows: name, title, authors, licence."""
+    """Credits of the files the page's current visible text shows: name, title, authors,
+    licence (a hidden text shows nothing, see :func:`pages.visible_text`)."""
     from . import media
 
     revision = page.current_revision
-    names = render.media_targets(revision.body) if revision is not None else []
+    names = render.media_targets(pages.visible_text(revision)) if revision is not None else []
     found = media.by_names(set(names))
     credited = []
     for name in names:

@@ -241,6 +241,24 @@ class Revision(db.Model):
     )
 
 
+class VisibilityChange(db.Model):
+    """An admin hid or showed again a revision's content: the moderation log.
+
+    Hiding makes no revision, so every process's search index reads this log as it
+    reads the revisions, and stops matching the hidden words as soon as it is written.
+    """
+
+    __tablename__ = "visibility_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id", ondelete="CASCADE"))
+    hidden: Mapped[bool] = mapped_column(Boolean)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Link(db.Model):
     """A wiki link from a page's current revision to a slug (which may not exist)."""
 

@@ -39,6 +39,7 @@ from .models import (
     Role,
     Tag,
     User,
+    VisibilityChange,
     utcnow,
 )
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
@@ -142,16 +143,26 @@ def history(page: Page, *, offset: int = 0, limit: int = 50) -> list[Revision]:
     )
 
 
-def previous_sizes(revisions: Sequence[Revision]) -> dict[int, int]:
-    """Size of each revision's parent, keyed by revision id, in one query (for size deltas)."""
+def previous_sizes(revisions: Sequence[Revision], *, reveal_hidden: bool) -> dict[int, int]:
+    """Size of each revision's parent (0 for a first one), by revision id, in one query.
+
+    For size deltas. Without ``reveal_hidden``, a revision whose parent is hidden has
+    none: its delta would betray the hidden text's size.
+    """
     parent_ids = {rev.parent_id for rev in revisions if rev.parent_id}
-    if not parent_ids:
-        return {}
-    rows = db.session.execute(
-        select(Revision.id, Revision.size).where(Revision.id.in_(parent_ids))
-    ).all()
-    sizes = dict(rows)
-    return {rev.id: sizes.get(rev.parent_id, 0) for rev in revisions if rev.parent_id}
+    rows = (
+        db.session.execute(
+            select(Revision.id, Revision.size, Revision.hidden).where(Revision.id.in_(parent_ids))
+        ).all()
+        if parent_ids
+        else []
+    )
+    sizes = {row_id: size for row_id, size, hidden in rows if reveal_hidden or not hidden}
+    return {
+        rev.id: sizes[rev.parent_id] if rev.parent_id else 0
+        for rev in revisions
+        if not rev.parent_id or rev.parent_id in sizes
+    }
 
 
 def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
@@ -171,6 +182,7 @@ _VISITOR_STAMP = (
         Revision.hidden,
         select(func.max(Revision.id)).scalar_subquery(),
         select(func.max(MediaVersion.id)).scalar_subquery(),
+        select(func.max(VisibilityChange.id)).scalar_subquery(),
     )
     .join(Revision, Revision.id == Page.current_revision_id)
     .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
@@ -181,9 +193,10 @@ def visitor_stamp(slug: str) -> tuple[Any, ...] | None:
     """What a visitor's view of the live page at ``slug`` depends on, in one cheap query.
 
     The page, its current revision and whether that revision is hidden or the page
-    protected (which add no revision), and the newest revision and media version
-    anywhere, which change whenever any page or file is saved, renamed, deleted or
-    restored. None for a missing or deleted page.
+    protected (which add no revision), and the newest revision, media version and
+    visibility change anywhere, which change whenever any page or file is saved,
+    renamed, deleted or restored, or a revision hidden (what links here). None for a
+    missing or deleted page.
     """
     # This runs on every visit: the statement is compiled once per database dialect and
     # run on a pooled driver connection, which costs a fifth of a session's round trip.
@@ -205,6 +218,34 @@ def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
     if compiled.positional:
         return str(compiled), lambda slug: (slug,)
     return str(compiled), lambda slug: {"slug": slug}
+
+
+def can_see_hidden(user: User | None) -> bool:
+    """Admins alone see what a hidden revision holds: its text and anything derived from it."""
+    return user is not None and user.has_role(Role.ADMIN)
+
+
+def visible_text(revision: Revision) -> str:
+    """The text of the page as anyone may see it at ``revision``.
+
+    The revision's own text; when it is hidden, that of the newest older revision
+    that is not ("" when there is none). Every change made on a page whose current
+    revision is hidden (an edit, a merge, a rename, a deletion or a restoration)
+    starts from this text, so the hidden text never comes back into a visible one.
+    """
+    if not revision.hidden:
+        return revision.body
+    body = db.session.scalar(
+        select(Revision.body)
+        .where(
+            Revision.page_id == revision.page_id,
+            Revision.number < revision.number,
+            Revision.hidden.is_(False),
+        )
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
+    return body or ""
 
 
 def count_revisions() -> int:
@@ -625,7 +666,9 @@ def save(
     page has moved on since, the edit is merged with the changes made meanwhile
     if they do not overlap; otherwise :class:`EditConflict` is raised with
     ``details={"current_revision": n, "current_body": text}``. Saving text and
-    metadata identical to the current revision changes nothing. ``source`` and
+    metadata identical to the current revision changes nothing. Texts are merged and
+    shown as :func:`visible_text` gives them: hidden text takes no part. A deleted page
+    is restored by saving it, which only editors may do. ``source`` and
     ``attribution_parties`` left at ``None`` keep the page's; an empty value clears them.
     """
     title = clean_title(title)
@@ -685,14 +728,17 @@ def save(
                 _l("Someone created this page while you were writing it. Compare and save again."),
                 details={
                     "current_revision": theirs.current_revision.number,
-                    "current_body": theirs.current_revision.body,
+                    "current_body": visible_text(theirs.current_revision),
                 },
             ) from None
         return SaveResult(page, revision, created=True)
 
     _require(can_edit(author, page))
+    if page.deleted and not (author is not None and author.has_role(Role.EDITOR)):
+        raise Forbidden(_l("This page is deleted: only editors can restore it."))
     current = page.current_revision
     assert current is not None
+    theirs = visible_text(current)
     merged = False
     if base_revision is not None and base_revision != current.number:
         if not 1 <= base_revision < current.number:
@@ -701,14 +747,14 @@ def save(
                 code="base_revision_invalid",
             )
         base = get_revision(page, base_revision)
-        result = merge_bodies(base.body, body, current.body)
+        result = merge_bodies(visible_text(base), body, theirs)
         if result is None:
             raise EditConflict(
                 _l(
                     "Someone else changed this page since you started editing, in the same "
                     "place. Reconcile both versions and save again."
                 ),
-                details={"current_revision": current.number, "current_body": current.body},
+                details={"current_revision": current.number, "current_body": theirs},
             )
         body, merged = result, True
         clean_body(body)
@@ -724,7 +770,8 @@ def save(
         or (parties is not None and parties != page.attribution_parties)
         or (not keep_source and source != page.source)
     )
-    if not changed_meta and body == current.body and not page.deleted:
+    # Over a hidden revision, every save is a change: it puts visible text in its place.
+    if not changed_meta and body == current.body and not (page.deleted or current.hidden):
         return SaveResult(page, None)
     page.title = title
     page.kind = kind
@@ -758,7 +805,11 @@ def rename(
     summary: str = "",
     new_slug: str | None = None,
 ) -> Revision:
-    """Give ``page`` a new title and address; the old address redirects to it."""
+    """Give ``page`` a new title and address; the old address redirects to it.
+
+    Like :func:`delete` and :func:`restore`, the new revision keeps the page's visible
+    text (see :func:`visible_text`).
+    """
     _require(author is not None and author.has_role(Role.EDITOR))
     page = lock(page)
     title = clean_title(new_title)
@@ -780,7 +831,7 @@ def rename(
     revision = append_revision(
         page,
         action=Action.RENAME,
-        body=page.current_revision.body,
+        body=visible_text(page.current_revision),
         author=Author.of(author),
         summary=clean_summary(summary),
     )
@@ -799,7 +850,7 @@ def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
     revision = append_revision(
         page,
         action=Action.DELETE,
-        body=page.current_revision.body,
+        body=visible_text(page.current_revision),
         author=Author.of(author),
         summary=clean_summary(summary),
     )
@@ -823,7 +874,7 @@ def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
     revision = append_revision(
         page,
         action=Action.RESTORE,
-        body=page.current_revision.body,
+        body=visible_text(page.current_revision),
         author=Author.of(author),
         summary=clean_summary(summary),
     )
@@ -832,7 +883,11 @@ def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
 
 
 def revert(page: Page, number: int, *, author: User | None, summary: str = "") -> Revision:
-    """Make revision ``number``'s text and metadata current again, as a new revision."""
+    """Make revision ``number``'s text and metadata current again, as a new revision.
+
+    A hidden revision cannot be brought back, nor one under a licence the page's
+    licence cannot become (as for a save).
+    """
     _require(can_edit(author, page))
     page = lock(page)
     old = get_revision(page, number)
@@ -867,9 +922,26 @@ def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
 
 
 def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None) -> None:
-    """Hide a revision's content from everyone but admins (e.g. personal data)."""
+    """Hide a revision's content from everyone but admins (e.g. personal data), or show it.
+
+    The change is logged as a :class:`VisibilityChange`, which every process's search
+    index reads. When the revision is the page's current one, the page's links follow
+    its visible text.
+    """
     _require(author is not None and author.has_role(Role.ADMIN))
     revision.hidden = hidden
+    db.session.add(
+        VisibilityChange(
+            page_id=revision.page_id,
+            revision_id=revision.id,
+            hidden=hidden,
+            author_id=author.id,
+            author_name=author.name,
+        )
+    )
+    page = revision.page
+    if page.current_revision_id == revision.id and not page.deleted:
+        _set_links(page, visible_text(revision))
     current_app.logger.warning(
         "revision %s of page %s %s by %s",
         revision.number,

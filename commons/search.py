@@ -1,9 +1,10 @@
 """Full-text search over pages and media, with Whoosh.
 
 The database is the source of truth; the index is a cache of it. The index records
-the id of the last revision and of the last media version it has seen (and the ids just
-below them that were not yet committed then), and catches up from those two logs after
-a save, on first use and before answering a query when it is behind. Every process may
+the id of the last revision, of the last media version and of the last visibility
+change (a revision hidden or shown again) it has seen (and the ids just below them that
+were not yet committed then), and catches up from those three logs after a save, on
+first use and before answering a query when it is behind. Every process may
 thus keep its own index folder, or share one: writers take Whoosh's lock, readers never
 wait. An index that is lost, corrupted or built with another schema is recreated and
 refilled from the logs.
@@ -67,7 +68,7 @@ from whoosh.support.levenshtein import distance as edit_distance
 
 from . import pages, render
 from .extensions import db
-from .models import Media, MediaVersion, Page, PageTag, Revision, Tag
+from .models import Media, MediaVersion, Page, PageTag, Revision, Tag, VisibilityChange
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ MAX_QUERY_WORDS = 32
 #: Longer words get no spelling suggestion: the edit-distance automaton grows with them.
 MAX_WORD_CHARS = 30
 MAX_TAG_FACETS = 20
-#: Pages of a save indexed at once even without a new revision (see _changed_pages).
+#: Pages of a change indexed at once by the process that made it (see _changed_pages).
 MAX_CHANGED_PAGES = 100
 SNIPPET_CHARS = 220
 #: Weight of a query word found in a page's title, times the word's rarity, on top of
@@ -553,10 +554,11 @@ class _Log:
 
 @dataclass
 class _State:
-    """How far the index has read the revision log and the media version log."""
+    """How far the index has read the revision, media version and visibility change logs."""
 
     revisions: _Log = field(default_factory=_Log)
     media: _Log = field(default_factory=_Log)
+    visibility: _Log = field(default_factory=_Log)
 
     @classmethod
     def load(cls, searcher: Any) -> _State:
@@ -564,11 +566,19 @@ class _State:
         if not document:
             return cls()
         data = json.loads(document["state"])
-        return cls(_Log.load(data["revisions"]), _Log.load(data["media"]))
+        # An index written before the visibility log reads it from the start.
+        visibility = data.get("visibility", _Log().dump())
+        return cls(_Log.load(data["revisions"]), _Log.load(data["media"]), _Log.load(visibility))
 
     def dump(self) -> str:
         """The state as stored in the index."""
-        return json.dumps({"revisions": self.revisions.dump(), "media": self.media.dump()})
+        return json.dumps(
+            {
+                "revisions": self.revisions.dump(),
+                "media": self.media.dump(),
+                "visibility": self.visibility.dump(),
+            }
+        )
 
 
 class _Unavailable(Exception):
@@ -720,8 +730,8 @@ class Engine:
     ) -> list[tuple[int, int]]:
         """(row id, owner id) of the rows of a log the index has not seen, oldest first.
 
-        ``columns`` are the log's id and owner columns: :data:`_REVISIONS` or
-        :data:`_MEDIA_VERSIONS`.
+        ``columns`` are the log's id and owner columns: :data:`_REVISIONS`,
+        :data:`_VISIBILITY_CHANGES` or :data:`_MEDIA_VERSIONS`.
         """
         row_id, owner = columns
         statement = select(row_id, owner).where(log.unseen(row_id)).order_by(row_id)
@@ -736,11 +746,13 @@ class Engine:
         return known[1]
 
     def behind(self) -> bool:
-        """Whether the database holds revisions or media versions the index has not seen."""
+        """Whether the database holds rows of a log (revisions, visibility changes, media
+        versions) the index has not seen."""
         state = self.state()
-        # One round trip for both logs: this runs before every query.
+        # One round trip for the three logs: this runs before every query.
         statement = select(
             exists().where(state.revisions.unseen(Revision.id)),
+            exists().where(state.visibility.unseen(VisibilityChange.id)),
             exists().where(state.media.unseen(MediaVersion.id)),
         )
         try:
@@ -758,7 +770,7 @@ class Engine:
         *,
         merge: bool = True,
     ) -> int:
-        """Index the revisions and media versions the index has not seen, plus ``page_ids``.
+        """Index what the logs hold that the index has not seen, plus ``page_ids``.
 
         Returns the number of pages and media indexed. With ``limit``, stops after
         about that many. Without ``merge``, segments are left for :meth:`merge`, and
@@ -780,7 +792,11 @@ class Engine:
                     state = _State.load(searcher)
                     rows = self._pending(connection, _REVISIONS, state.revisions, MAX_PENDING_ROWS)
                     seen, batch = _batch(rows, room)
-                    batch |= forced
+                    changes = self._pending(
+                        connection, _VISIBILITY_CHANGES, state.visibility, MAX_PENDING_ROWS
+                    )
+                    seen_changes, changed = _batch(changes, room)
+                    batch |= changed | forced
                     before = _indexed_captions(searcher, batch)
                     after = _write_pages(writer, connection, sorted(batch), replace=True)
                     versions = self._pending(
@@ -801,9 +817,17 @@ class Engine:
                         _write_media(writer, connection, media_rows, shown, replace=True)
                 complete = all(
                     len(read) == len(pending) < MAX_PENDING_ROWS
-                    for read, pending in ((seen, rows), (seen_versions, versions))
+                    for read, pending in (
+                        (seen, rows),
+                        (seen_changes, changes),
+                        (seen_versions, versions),
+                    )
                 )
-                state = _State(state.revisions.advance(seen), state.media.advance(seen_versions))
+                state = _State(
+                    state.revisions.advance(seen),
+                    state.media.advance(seen_versions),
+                    state.visibility.advance(seen_changes),
+                )
                 writer.update_document(id=STATE_ID, state=state.dump())
                 if not merge:
                     self.merge_due = bool(_tier_to_merge(writer.segments))
@@ -885,6 +909,7 @@ class Engine:
                 state = _State(
                     _Log.read_to_end(connection, Revision.id),
                     _Log.read_to_end(connection, MediaVersion.id),
+                    _Log.read_to_end(connection, VisibilityChange.id),
                 )
                 page_ids = connection.scalars(
                     select(Page.id).where(Page.deleted.is_(False)).order_by(Page.id)
@@ -918,6 +943,7 @@ class Engine:
 
 #: The logs the index reads: (row id, what the row changes).
 _REVISIONS = (Revision.id, Revision.page_id)
+_VISIBILITY_CHANGES = (VisibilityChange.id, VisibilityChange.page_id)
 _MEDIA_VERSIONS = (MediaVersion.id, MediaVersion.media_id)
 
 
@@ -1841,9 +1867,9 @@ def _on_pages_changed(sender: Flask, revisions: Sequence[Revision] = (), **_: An
 
 
 def _changed_pages(revisions: Sequence[Revision]) -> set[int]:
-    """Pages of a change that made no new revision (one hidden), which catching up misses.
+    """Pages of a change, for this process to index at once, and again if its writer is busy.
 
-    A change with many revisions is an import: new revisions, which catching up finds.
+    A change with many revisions is an import: catching up finds them in the logs.
     """
     if not revisions or len(revisions) > MAX_CHANGED_PAGES:
         return set()

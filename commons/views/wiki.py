@@ -54,11 +54,17 @@ def _load(slug: str, *, include_deleted: bool = False) -> Page:
                 301,
             )
         )
-    if page.deleted and not include_deleted:
+    if not include_deleted:
+        _refuse_deleted(page)
+    return page
+
+
+def _refuse_deleted(page: Page) -> None:
+    """A deleted page, its text and its history are for editors and admins: 404 for others."""
+    if page.deleted:
         user = acting_user()
         if not (user and user.has_role(Role.EDITOR)):
             abort(404)
-    return page
 
 
 @bp.get("/")
@@ -92,7 +98,7 @@ def view(slug: str) -> Any:
             abort(404)
     assert revision is not None
     user = acting_user()
-    hidden = revision.hidden and not (user and user.has_role(Role.ADMIN))
+    hidden = revision.hidden and not pages.can_see_hidden(user)
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
     html = render_template(
@@ -207,6 +213,8 @@ def edit(slug: str) -> Any:
     page, redirected = pages.resolve(slug)
     if redirected and page is not None:
         return redirect(url_for("wiki.edit", slug=page.slug))
+    if page is not None:
+        _refuse_deleted(page)
     if not pages.can_edit(user, page):
         if user is None:
             flash(_("Please log in to edit pages."), "info")
@@ -236,10 +244,9 @@ def edit(slug: str) -> Any:
             author=user,
         )
     except EditConflict as conflict:
-        current = page.current_revision if page else None
         fields["base_revision"] = conflict.details["current_revision"]
         return _editor(
-            page, slug, fields, conflict=conflict, current_body=current.body if current else ""
+            page, slug, fields, conflict=conflict, current_body=conflict.details["current_body"]
         ), 409
     except CommonsError as error:
         return _editor(page, slug, fields, error=error.message), error.status
@@ -271,7 +278,8 @@ def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
     return {
         "title": page.title,
         "kind": page.kind,
-        "body": current.body,
+        # Over a hidden revision, the editor starts from the last visible text.
+        "body": pages.visible_text(current),
         "tags": ", ".join(page.tag_names),
         "license": page.license,
         "base_revision": current.number,
@@ -310,15 +318,17 @@ def preview() -> str:
 
 @bp.get("/wiki/<slug>/history")
 def history(slug: str) -> str:
-    page = _load(slug, include_deleted=True)
+    page = _load(slug)
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
+    reveal_hidden = pages.can_see_hidden(acting_user())
     return render_template(
         "history.html",
         page=page,
         revisions=revisions,
-        parent_sizes=pages.previous_sizes(revisions),
+        reveal_hidden=reveal_hidden,
+        parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
         activity=charts.page_activity(page),
         pagination=Pagination(number, per_page, page.revision_count),
     )
@@ -326,7 +336,7 @@ def history(slug: str) -> str:
 
 @bp.get("/wiki/<slug>/diff")
 def diff(slug: str) -> str:
-    page = _load(slug, include_deleted=True)
+    page = _load(slug)
     current = page.current_revision
     assert current is not None
     to_number = request.args.get("to", current.number, type=int)
@@ -335,8 +345,7 @@ def diff(slug: str) -> str:
     if from_number is None:
         from_number = max(new_rev.number - 1, 1)
     old_rev = _revision_or_404(page, from_number)
-    user = acting_user()
-    hidden = (old_rev.hidden or new_rev.hidden) and not (user and user.has_role(Role.ADMIN))
+    hidden = (old_rev.hidden or new_rev.hidden) and not pages.can_see_hidden(acting_user())
     lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
     return render_template(
         "diff.html",
@@ -472,10 +481,12 @@ def recent() -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.recent_changes(offset=(number - 1) * per_page, limit=per_page)
+    reveal_hidden = pages.can_see_hidden(acting_user())
     return render_template(
         "recent.html",
         revisions=revisions,
-        parent_sizes=pages.previous_sizes(revisions),
+        reveal_hidden=reveal_hidden,
+        parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
         pagination=Pagination(number, per_page, pages.count_revisions()),
     )
 
