@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, update
 
+from commons import auth
 from commons.extensions import db
 from commons.models import Link, Page, PageTag, Revision, Tag, User
 from commons.pages import content_hash
@@ -124,7 +125,13 @@ def generate(
     """Fill the current app's empty database; returns counts of what was written."""
     rng = random.Random(seed)
     users = [
-        {"id": n, "name": f"auteur{n}", "password_hash": "!", "role": "member"}
+        {
+            "id": n,
+            "name": f"auteur{n}",
+            "name_key": auth.name_key(f"auteur{n}"),
+            "password_hash": "!",
+            "role": "member",
+        }
         for n in range(1, 51)
     ]
     db.session.execute(insert(User), users)
