@@ -58,6 +58,7 @@ class Limits:
 
 
 def mismatch(name: str) -> ValidationError:
+    """The refusal of a member that is not the one the manifest describes."""
     return ValidationError(
         _l(
             "The file “%(file)s” does not match its size and sha256 in manifest.json: "

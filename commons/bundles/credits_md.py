@@ -44,6 +44,7 @@ def _source_md(source: dict[str, Any]) -> str:
 
 
 def page_section(page: Page, contributors: list[credits.Contributor], base: str | None) -> str:
+    """A page's section of CREDITS.md: its title, file, licence, contributors and source."""
     lines = [f"## {_md(page.title)}", ""]
     lines += _file_lines_md(f"pages/{page.slug}.html", page_url(base, page.slug), page.license)
     for person in contributors:
@@ -83,6 +84,7 @@ def media_section(item: Media, authors: list[str], file: str, base: str | None) 
 
 
 def credits_header(count: int, media_count: int, base: str | None, created_at: datetime) -> str:
+    """The start of CREDITS.md: what the bundle holds, from where, and how to credit it."""
     intro = ngettext(
         "This bundle holds %(num)s page, exported on %(date)s.",
         "This bundle holds %(num)s pages, exported on %(date)s.",

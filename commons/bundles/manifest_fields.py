@@ -28,10 +28,12 @@ def located(where: Any) -> Iterator[None]:
 
 
 def missing(key: str) -> ValidationError:
+    """The refusal of a required field that is absent."""
     return ValidationError(_l("“%(field)s” is missing.", field=key), code="manifest_invalid")
 
 
 def read_text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
+    """A text field; an absent optional one is empty."""
     value = data.get(key)
     if value is None:
         if required:
@@ -43,6 +45,7 @@ def read_text(data: Mapping[str, Any], key: str, *, required: bool = True) -> st
 
 
 def read_integer(data: Mapping[str, Any], key: str) -> int:
+    """A required whole number, zero or more."""
     value = data.get(key)
     if value is None:
         raise missing(key)
@@ -54,6 +57,7 @@ def read_integer(data: Mapping[str, Any], key: str) -> int:
 
 
 def read_boolean(data: Mapping[str, Any], key: str) -> bool:
+    """A true/false field, false when absent."""
     value = data.get(key, False)
     if not isinstance(value, bool):
         raise ValidationError(
@@ -63,6 +67,7 @@ def read_boolean(data: Mapping[str, Any], key: str) -> bool:
 
 
 def read_list(data: Mapping[str, Any], key: str) -> list[Any]:
+    """A list field, empty when absent."""
     value = data.get(key)
     if value is None:
         return []
@@ -72,6 +77,7 @@ def read_list(data: Mapping[str, Any], key: str) -> list[Any]:
 
 
 def read_url(data: Mapping[str, Any], key: str) -> str | None:
+    """An optional http(s) address."""
     value = read_text(data, key, required=False).strip()
     if not value:
         return None
@@ -84,6 +90,7 @@ def read_url(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def read_date(data: Mapping[str, Any], key: str) -> datetime:
+    """A required ISO-8601 date with its time zone, in UTC."""
     text = read_text(data, key)
     try:
         value = datetime.fromisoformat(text)
@@ -100,6 +107,7 @@ def read_date(data: Mapping[str, Any], key: str) -> datetime:
 
 
 def read_path(data: Mapping[str, Any], key: str) -> str | None:
+    """An optional member path, which must stay inside the bundle."""
     value = data.get(key)
     if value is None:
         return None
@@ -112,6 +120,7 @@ def read_path(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def read_license(value: str) -> str:
+    """A licence's SPDX id, refused when it cannot enter this commons."""
     spdx = licenses.normalize(value)
     if not licenses.can_import(spdx):
         raise ValidationError(

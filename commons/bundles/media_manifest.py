@@ -223,6 +223,7 @@ def _check_media_file(
 
 
 def checked_file(archive: Archive, path: str, sha256: str, size: int, *, counted: bool) -> bytes:
+    """A member's bytes, refused unless they match the size and sha256 declared."""
     data = archive.read(path, counted=counted, size=size)
     if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
         raise mismatch(path)

@@ -108,6 +108,7 @@ def index_html(
     created_at: datetime,
     license_files: dict[str, str],
 ) -> str:
+    """The bundle's ``index.html``: its pages by kind and by tag, its media, its licences."""
     by_kind: dict[str, list[Listed]] = {}
     by_tag: dict[str, list[Listed]] = {}
     for item in listed:
