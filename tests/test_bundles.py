@@ -367,12 +367,12 @@ def test_selection_from_a_form_keeps_the_chosen_scope() -> None:
 # --- round trips ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("write_batch", [bundles.WRITE_BATCH, 1])
+@pytest.mark.parametrize("write_batch", [bundles.importer.WRITE_BATCH, 1])
 def test_round_trip_with_history_keeps_pages_bodies_metadata_and_credits(
     app, fresh_commons, editor, member, admin, monkeypatch, write_batch
 ) -> None:
     # With a batch of one, every page is flushed and let go before the next is written.
-    monkeypatch.setattr(bundles, "WRITE_BATCH", write_batch)
+    monkeypatch.setattr(bundles.importer, "WRITE_BATCH", write_batch)
     sample(editor, member, admin)
     data = export(bundles.Selection(everything=True, history=True))
     expected = snapshot()
@@ -746,7 +746,7 @@ def test_a_zip_bomb_is_stopped_before_it_is_expanded(app, monkeypatch) -> None:
 def test_reading_stops_at_the_limit_even_when_the_zip_lies(app) -> None:
     """Declared sizes are checked first; what actually comes out is counted as it comes."""
     data = zip_bytes({"big.md": "x" * 1_000_000})
-    archive = bundles._Archive(io.BytesIO(data), bundles.Limits.from_config())
+    archive = bundles.archive.Archive(io.BytesIO(data), bundles.Limits.from_config())
     archive.limits = bundles.Limits(10**9, 100_000, 10**9, 10, 10)
     with pytest.raises(TooLarge):
         archive.read("big.md")

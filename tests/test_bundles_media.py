@@ -308,12 +308,12 @@ def test_bundle_page_shows_the_bundled_pictures_with_their_credits(app, member, 
 # --- round trips ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("write_batch", [bundles.WRITE_BATCH, 1])
+@pytest.mark.parametrize("write_batch", [bundles.importer.WRITE_BATCH, 1])
 def test_round_trip_with_history_reproduces_the_media_and_their_figures(
     app, fresh_commons, member, editor, monkeypatch, write_batch
 ) -> None:
     # With a batch of one, every media is flushed and let go before the next is written.
-    monkeypatch.setattr(bundles, "WRITE_BATCH", write_batch)
+    monkeypatch.setattr(bundles.importer, "WRITE_BATCH", write_batch)
     sample(member, editor)
     data = export(bundles.Selection(everything=True, history=True))
     expected = media_snapshot()

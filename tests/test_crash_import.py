@@ -44,11 +44,11 @@ import sys
 import zipfile
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from commons import bundles
+from commons.bundles import importer
 from commons.cli import main
 from commons.models import Revision
 
-bundles.WRITE_BATCH = 10
+importer.WRITE_BATCH = 10
 wanted, written = int(sys.argv[1]), 0
 
 @event.listens_for(Session, "after_flush")
