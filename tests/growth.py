@@ -21,8 +21,8 @@ timed. To stay robust on a small, busy machine:
 - the garbage collector is paused while timing (its passes depend on the whole heap,
   not on the function under test);
 - one warm-up run fills caches and lazy imports first;
-- n grows (doubling) until one run at n takes at least ``min_seconds``, so that the
-  fixed costs of a call do not hide the growth, but never beyond ``max_n``;
+- n grows until one run at n takes at least ``min_seconds``, so that the fixed costs
+  of a call do not hide the growth, but 2n never goes beyond ``max_n``;
 - the two sizes are timed alternately, several times, and the minimum of each is kept:
   noise only ever adds time.
 """
@@ -67,11 +67,14 @@ def growth_ratio(
 ) -> tuple[int, float, float]:
     """Time ``run`` on ``build(n)`` and ``build(2n)``: (n used, best time at n, at 2n).
 
-    n is first doubled until a run takes ``min_seconds`` (up to ``max_n``).
+    n first grows until a run takes ``min_seconds`` (with 2n at most ``max_n``).
     """
     run(build(n))  # warm-up: imports, compiled regexes, thread-local state
-    while cpu_time(run, build(n)) < min_seconds and (max_n is None or 2 * n <= max_n):
-        n *= 2
+    largest = max_n // 2 if max_n is not None else None
+    while (spent := cpu_time(run, build(n))) < min_seconds and (largest is None or n < largest):
+        # Jump towards the size that takes min_seconds (at most 16 times bigger at once).
+        factor = min(16, max(2, round(1.5 * min_seconds / max(spent, 1e-4))))
+        n = n * factor if largest is None else min(n * factor, largest)
     small, large = build(n), build(2 * n)
     best_small = best_large = float("inf")
     for _ in range(repeats):
