@@ -9,7 +9,7 @@ character, which is quadratic on a body made of that character repeated:
 - link and image texts looked for their closing bracket from each ``[`` (``[[a [[a …``);
 - footnote back-references numbered the n-th use of a note by trying 1 … n (``[^1]``
   written thousands of times);
-- fenced code looked for a closing fence from each opening one (``\`\`\`a`` lines), and
+- fenced code looked for a closing fence from each opening one (lines of ``~~~a``), and
   rebuilt the whole text after each block;
 - the raw HTML pass read each ``<`` as the start of a tag to the end of the text when
   nothing closed it (``<a <a …``).

@@ -45,7 +45,6 @@ _HOPELESS = 12.0
 def cpu_time(run: Callable[[T], object], value: T) -> float:
     """CPU seconds spent by ``run(value)``, with the garbage collector paused."""
     enabled = gc.isenabled()
-    gc.collect()
     gc.disable()
     try:
         start = time.process_time()
@@ -72,9 +71,10 @@ def growth_ratio(
     run(build(n))  # warm-up: imports, compiled regexes, thread-local state
     largest = max_n // 2 if max_n is not None else None
     while (spent := cpu_time(run, build(n))) < min_seconds and (largest is None or n < largest):
-        # Jump towards the size that takes min_seconds (at most 16 times bigger at once).
-        factor = min(16, max(2, round(1.5 * min_seconds / max(spent, 1e-4))))
-        n = n * factor if largest is None else min(n * factor, largest)
+        # Jump to about the size that takes min_seconds (at most 16 times bigger at once).
+        factor = min(16.0, max(1.25, 1.2 * min_seconds / max(spent, 1e-4)))
+        n = max(n + 1, int(n * factor))
+        n = n if largest is None else min(n, largest)
     small, large = build(n), build(2 * n)
     best_small = best_large = float("inf")
     for _ in range(repeats):
