@@ -14,9 +14,9 @@ character, which is quadratic on a body made of that character repeated:
 - the raw HTML pass read each ``<`` as the start of a tag to the end of the text when
   nothing closed it (``<a <a …``).
 
-Each class here gives the same output as the piece it replaces on any text where the
-original finishes, only without the rescans. The tests in ``tests/test_render_growth.py``
-time every such family at n and 2n.
+Each class here gives the same output as the piece it replaces on well-formed text;
+where they may differ, on malformed links and tags, its docstring says how. The tests in
+``tests/test_render_growth.py`` time every such family at n and 2n.
 """
 
 from __future__ import annotations

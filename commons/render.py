@@ -242,10 +242,12 @@ def _markdown() -> markdown.Markdown:
 
 
 #: Python-Markdown parses each level of a nested list or quote again, so their cost is
-#: the text's size times their depth. Beyond this many characters of spaces, tabs and
-#: ">" at the start of a line (some thirty levels), the rest of that run is dropped.
+#: the text's size times their depth. Beyond this many characters of spaces, tabs, ">"
+#: and list markers at the start of a line (some thirty levels), the rest of that run
+#: is dropped.
 MAX_LINE_INDENT = 128
-_DEEP_INDENT = re.compile(rf"^([ \t>]{{{MAX_LINE_INDENT}}})[ \t>]+", re.MULTILINE)
+_NESTING = r"[ \t>*+\-0-9.)]"
+_DEEP_INDENT = re.compile(rf"^({_NESTING}{{{MAX_LINE_INDENT}}}){_NESTING}+", re.MULTILINE)
 
 
 def render_markdown(body: str) -> Rendered:
@@ -254,8 +256,8 @@ def render_markdown(body: str) -> Rendered:
     try:
         converted = md.convert(_DEEP_INDENT.sub(r"\1", body))
     except RecursionError:
-        # Python-Markdown parses nested blocks (lists, quotes) by recursion: thousands of
-        # levels ("- - - - …") exhaust the stack. Such a body is shown as its text.
+        # Python-Markdown parses nested elements by recursion: thousands of levels (of
+        # "_" around a word, say) exhaust the stack. Such a body is shown as its text.
         _local.md = None
         return Rendered(html=f"<pre>{escape(body)}</pre>", toc="")
     html = sanitize(converted)

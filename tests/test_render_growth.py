@@ -66,6 +66,8 @@ BUILDERS = {name: _repeat(unit) for name, unit in FAMILIES.items()} | {
     "nested lists": _nested_lists,
     "nested quotes": _nested_quotes,
     "deep list": lambda n: "- " * n + "a",
+    "deep ordered list": lambda n: "1. " * n + "a",
+    "deep emphasis": lambda n: "_" * n + "a" + "_" * n,
     "deep quote": lambda n: ">" * n + " a",
 }
 
@@ -95,15 +97,21 @@ def test_media_references_grow_linearly(family: str) -> None:
 
 
 def test_a_body_nested_beyond_the_stack_is_shown_as_text() -> None:
-    result = render.render_markdown("- " * 5000 + "<b>a</b>")
-    assert result.html.startswith("<pre>- - -")
+    result = render.render_markdown("_" * 3000 + "<b>a</b>" + "_" * 3000)
+    assert result.html.startswith("<pre>___")
     assert "&lt;b&gt;a&lt;/b&gt;" in result.html
 
 
 def test_normal_nesting_is_kept() -> None:
-    html = render.render_markdown("- a\n    - b\n        - c\n\n> > quoted").html
+    html = render.render_markdown("- a\n    - b\n        - c\n\n> > quoted\n\n1. x").html
     assert html.count("<ul>") == 3
     assert html.count("<blockquote>") == 2
+    assert "<ol>\n<li>x</li>" in html
+
+
+def test_nesting_beyond_thirty_levels_is_cut() -> None:
+    html = render.render_markdown("- " * 1000 + "a").html
+    assert html.count("<ul>") == render.MAX_LINE_INDENT // 2
 
 
 def test_preview_grows_linearly_on_unclosed_wiki_links(client, member, auth) -> None:
