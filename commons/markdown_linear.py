@@ -7,8 +7,9 @@ character, which is quadratic on a body made of that character repeated:
 
 - the inline pass rebuilt a paragraph's whole text after each match (``*a* *a* …``);
 - link and image texts looked for their closing bracket from each ``[`` (``[[a [[a …``);
-- footnote back-references numbered the n-th use of a note by trying 1 … n (``[^1]``
-  written thousands of times);
+- footnote references looked their note up in a list of the notes used so far, and
+  back-references named the n-th use of a note by trying 1 … n (``[^1]`` written
+  thousands of times);
 - fenced code looked for a closing fence from each opening one (lines of ``~~~a``), and
   rebuilt the whole text after each block;
 - the raw HTML pass read each ``<`` as the start of a tag to the end of the text when
@@ -29,7 +30,7 @@ from html.parser import locatestarttagend_tolerant  # what the parser reads tags
 from markdown import Markdown, inlinepatterns, preprocessors, treeprocessors
 from markdown.extensions import Extension
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
-from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.footnotes import FootnoteExtension, FootnoteInlineProcessor
 from markdown.htmlparser import HTMLExtractor
 from markdown.util import AtomicString
 
@@ -236,8 +237,75 @@ _LINEAR_PATTERNS |= {
 _LINEAR_PATTERNS[inlinepatterns.DelimiterProcessor] = _LinearDelimiters
 
 
+class _Positions(list):
+    """Footnote ids in order of first use, each one's position found without a scan.
+
+    Python-Markdown asks ``id in order`` and ``order.index(id)`` at every reference.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._positions: dict[str, int] = {}
+
+    def append(self, id_: str) -> None:
+        self._positions.setdefault(id_, len(self))
+        super().append(id_)
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._positions
+
+    def index(self, id_: str, *bounds: int) -> int:
+        if bounds or id_ not in self._positions:
+            return super().index(id_, *bounds)
+        return self._positions[id_]
+
+
+class _LinearFootnoteReferences(FootnoteInlineProcessor):
+    """``[^id]``, numbered without listing every note defined (see LinearFootnotes)."""
+
+    footnotes: LinearFootnotes
+
+    def handleMatch(self, m: re.Match[str], data: str):  # noqa: ANN201, N802 - Markdown API
+        id_ = m.group(1)
+        footnotes = self.footnotes
+        if id_ not in footnotes.footnotes:
+            return None, None, None
+        footnotes.addFootnoteRef(id_)
+        sup = etree.Element("sup")
+        sup.set("id", footnotes.makeFootnoteRefId(id_, found=True))
+        link = etree.SubElement(sup, "a")
+        link.set("href", "#" + footnotes.makeFootnoteId(id_))
+        link.set("class", "footnote-ref")
+        link.text = footnotes.getConfig("SUPERSCRIPT_TEXT").format(footnotes.number(id_))
+        return sup, m.start(0), m.end(0)
+
+
 class LinearFootnotes(FootnoteExtension):
-    """Footnotes whose n-th back-reference is named by a count, not by trying 1 … n."""
+    """Footnotes whose references are numbered and named without rescanning.
+
+    The original numbers each reference by listing every note defined (or looking it up
+    in the list of notes used so far), and names the n-th back-reference to a note by
+    trying 1 … n.
+    """
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Markdown API
+        super().extendMarkdown(md)
+        md.inlinePatterns["footnote"].__class__ = _LinearFootnoteReferences
+
+    def reset(self) -> None:
+        super().reset()
+        self.footnote_order = _Positions()
+        self._defined: dict[str, int] = {}
+
+    def setFootnote(self, id: str, text: str) -> None:  # noqa: A002, N802 - Markdown API
+        self._defined.setdefault(id, len(self._defined))
+        super().setFootnote(id, text)
+
+    def number(self, id_: str) -> int:
+        """The number a note shows: by definition or by first use, as configured."""
+        if self.getConfig("USE_DEFINITION_ORDER"):
+            return self._defined[id_] + 1
+        return self.footnote_order.index(id_) + 1
 
     def unique_ref(self, reference: str, found: bool = False) -> str:
         """``fnref:x`` the first time, then ``fnref2:x``, ``fnref3:x``… as the original."""

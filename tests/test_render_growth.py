@@ -73,7 +73,7 @@ BUILDERS = {name: _repeat(unit) for name, unit in FAMILIES.items()} | {
 
 
 #: Where the quadratic term of the old code already dominates the fixed costs.
-START = {"same footnote": 1024}
+START = {"same footnote": 1024, "footnotes": 4096}
 
 
 def _max_n(build) -> int:
