@@ -19,14 +19,18 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from .markdown_linear import LinearExtension, LinearFootnotes
 from .slugs import slugify
 
 #: Bump when the output of the pipeline changes, so cached HTML is rendered again.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3
 
 WIKILINK_RE = r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]"
 _WIKILINK = re.compile(WIKILINK_RE)
-_FENCED_CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_FENCE_OPENING = re.compile(r"^(```|~~~)", re.MULTILINE)
+_FENCE_CLOSING = {
+    fence: re.compile(rf"^{re.escape(fence)}[ \t]*$", re.MULTILINE) for fence in ("```", "~~~")
+}
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 _INDENTED_CODE = re.compile(r"(?:^(?: {4}|\t).*\n?)+", re.MULTILINE)
 
@@ -209,18 +213,18 @@ def _new_markdown() -> markdown.Markdown:
             "toc",
             "tables",
             "fenced_code",
-            "footnotes",
+            LinearFootnotes(BACKLINK_TITLE=""),
             "sane_lists",
             "pymdownx.tasklist",
             "pymdownx.magiclink",
             wikilinks,
+            LinearExtension(),
         ],
         extension_configs={
             "toc": {"slugify": _toc_slug, "toc_depth": "2-4"},
             "tables": {"use_align_attribute": True},
             "pymdownx.tasklist": {"custom_checkbox": False},
             "pymdownx.magiclink": {"hide_protocol": False},
-            "footnotes": {"BACKLINK_TITLE": ""},
         },
         output_format="html",
     )
@@ -237,10 +241,26 @@ def _markdown() -> markdown.Markdown:
     return md.reset()
 
 
+#: Python-Markdown parses each level of a nested list or quote again, so their cost is
+#: the text's size times their depth. Beyond this many characters of spaces, tabs, ">"
+#: and list markers at the start of a line (some thirty levels), the rest of that run
+#: is dropped.
+MAX_LINE_INDENT = 128
+_NESTING = r"[ \t>*+\-0-9.)]"
+_DEEP_INDENT = re.compile(rf"^({_NESTING}{{{MAX_LINE_INDENT}}}){_NESTING}+", re.MULTILINE)
+
+
 def render_markdown(body: str) -> Rendered:
     """Render a page body to sanitised HTML, its table of contents and its link targets."""
     md = _markdown()
-    html = sanitize(md.convert(body))
+    try:
+        converted = md.convert(_DEEP_INDENT.sub(r"\1", body))
+    except RecursionError:
+        # Python-Markdown parses nested elements by recursion: thousands of levels (of
+        # "_" around a word, say) exhaust the stack. Such a body is shown as its text.
+        _local.md = None
+        return Rendered(html=f"<pre>{escape(body)}</pre>", toc="")
+    html = sanitize(converted)
     toc = sanitize(md.toc) if len(_flatten(md.toc_tokens)) >= 2 else ""
     return Rendered(
         html=html,
@@ -258,19 +278,45 @@ def _flatten(tokens: list[dict]) -> list[dict]:
     return flat
 
 
+def _without_code(body: str) -> str:
+    """The body less its fenced and indented blocks and code spans."""
+    return _CODE_SPAN.sub("", _INDENTED_CODE.sub("", _without_fenced_code(body)))
+
+
+def _without_fenced_code(body: str) -> str:
+    """The body less its fenced blocks: from a fence to the next line that closes it.
+
+    A fence that nothing closes is left as text. Once no closing fence of a kind is left,
+    later fences of that kind are not searched again, so the cost stays linear.
+    """
+    pieces: list[str] = []
+    copied = position = 0
+    unclosed: set[str] = set()
+    while (opening := _FENCE_OPENING.search(body, position)) is not None:
+        fence = opening.group(1)
+        closing = None if fence in unclosed else _FENCE_CLOSING[fence].search(body, opening.end())
+        if closing is None:
+            unclosed.add(fence)
+            position = opening.end()
+            continue
+        pieces.append(body[copied : opening.start()])
+        copied = position = closing.end()
+    pieces.append(body[copied:])
+    return "".join(pieces)
+
+
 def link_targets(body: str) -> list[str]:
     """The slugs a body links to, without rendering it (code is not a link)."""
-    text = _FENCED_CODE.sub("", body)
-    text = _INDENTED_CODE.sub("", text)
-    text = _CODE_SPAN.sub("", text)
+    text = _without_code(body)
     targets = (m.group(1).strip() for m in _WIKILINK.finditer(text))
     slugs = (slugify(t) for t in targets if not t.lower().startswith(MEDIA_SCHEME))
     return list(dict.fromkeys(slug for slug in slugs if slug))
 
 
-# ![caption](media:name), [text](media:name) and [[media:name|caption]].
+# ![caption](media:name), [text](media:name) and [[media:name|caption]]. Each part
+# stops at a bracket or line end, as the renderer's do, so no match reads far.
 _MEDIA_REFERENCE = re.compile(
-    r"(?:(!)?\[([^\[\]]*))?\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\]|]+)(?:\|([^\[\]\n]+))?\]\]"
+    r"(?:(!)?\[([^\[\]]*))?\]\(\s*(media:[^)\s]+)|\[\[\s*(media:[^\[\]|\n]+)(?:\|([^\[\]\n]+))?\]\]"
 )
 
 
@@ -282,10 +328,8 @@ def media_references(body: str) -> list[tuple[str, str]]:
     """
     if MEDIA_SCHEME not in body:
         return []
-    text = _INDENTED_CODE.sub("", _FENCED_CODE.sub("", body))
-    text = _CODE_SPAN.sub("", text)
     found = []
-    for match in _MEDIA_REFERENCE.finditer(text):
+    for match in _MEDIA_REFERENCE.finditer(_without_code(body)):
         picture, label, target, wiki_target, wiki_caption = match.groups()
         name = media_name(target or wiki_target)
         if name:
