@@ -333,7 +333,11 @@ def diff(slug: str) -> str:
     old_rev = _revision_or_404(page, from_number)
     user = acting_user()
     hidden = (old_rev.hidden or new_rev.hidden) and not (user and user.has_role(Role.ADMIN))
-    lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
+    too_large = False
+    try:
+        lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
+    except diffs.DiffTooLarge:
+        lines, too_large = [], True
     return render_template(
         "diff.html",
         page=page,
@@ -342,6 +346,7 @@ def diff(slug: str) -> str:
         lines=lines,
         stats=diffs.stats(lines),
         hidden=hidden,
+        too_large=too_large,
     )
 
 
