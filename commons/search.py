@@ -371,16 +371,28 @@ _MEDIA_FIELDS = {"all": "media_all", "title": "media_title", "pairs": "media_pai
 
 # --- markdown to text ------------------------------------------------------------------
 
+# Every pattern runs in time linear in the body, whatever it holds: a class that stops
+# a construct's text also stops at the bracket that would open another (so no two tries
+# scan the same characters), whitespace never crosses a line where a pattern is anchored
+# to lines, and runs that could be split in several ways are taken whole (``*+``).
+_SPACE = r"[^\S\n]"
+_EDGE = rf"{_SPACE}*+(?:\|{_SPACE}*+)?"
+_DASHES = r":?-{3,}+"
 _MARKDOWN = [
-    (re.compile(r"^\s*(```|~~~).*$", re.M), " "),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[\[[^\]|]*\|([^\]]*)\]\]"), r"\1"),
-    (re.compile(r"\[\[([^\]]*)\]\]"), r"\1"),
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(rf"^{_SPACE}*(?:```|~~~).*$", re.M), " "),
+    (re.compile(r"!\[([^\[\]]*)\]\([^)\]]*\)"), r"\1"),
+    (re.compile(r"\[\[[^\[\]|]*\|([^\[\]]*)\]\]"), r"\1"),
+    (re.compile(r"\[\[([^\[\]]*)\]\]"), r"\1"),
+    (re.compile(r"\[([^\[\]]*)\]\([^)\]]*\)"), r"\1"),
     # What a cut through a link leaves.
     (re.compile(r"\]\(\S*|[\[\]]"), " "),
-    (re.compile(r"<[^>]*>"), " "),
-    (re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|?)+\s*$", re.M), " "),
+    (re.compile(r"<[^<>]*>"), " "),
+    # Table rules and thematic breaks: runs of at least three dashes, between them at
+    # most a colon, a pipe and a colon.
+    (
+        re.compile(rf"^{_EDGE}{_DASHES}(?::?+{_EDGE}{_DASHES})*+:?{_EDGE}$", re.M),
+        " ",
+    ),
     (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.M), ""),
     (re.compile(r"[*_`|~#]+"), " "),
     (re.compile(r"\s+"), " "),

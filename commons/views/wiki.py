@@ -346,7 +346,11 @@ def diff(slug: str) -> str:
         from_number = max(new_rev.number - 1, 1)
     old_rev = _revision_or_404(page, from_number)
     hidden = (old_rev.hidden or new_rev.hidden) and not pages.can_see_hidden(acting_user())
-    lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
+    too_large = False
+    try:
+        lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
+    except diffs.DiffTooLarge:
+        lines, too_large = [], True
     return render_template(
         "diff.html",
         page=page,
@@ -355,6 +359,7 @@ def diff(slug: str) -> str:
         lines=lines,
         stats=diffs.stats(lines),
         hidden=hidden,
+        too_large=too_large,
     )
 
 
