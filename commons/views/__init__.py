@@ -77,7 +77,7 @@ def _http_error(error: HTTPException):  # noqa: ANN202
             message = _l("The security token is missing or expired.")
         return json_error(status, HTTP_CODES.get(status, "error"), message)
     if status == 404:
-        from .misc import not_found_page
+        from ._helpers import not_found_page
 
         return not_found_page(), 404
     return render_template("error.html", status=status, message=message), status

@@ -11,7 +11,7 @@ from .. import auth
 from ..auth import acting_user, role_required
 from ..extensions import db
 from ..models import Role, User
-from .wiki import Pagination, page_number
+from ._helpers import Pagination, page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,8 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError as CSRFValidationError
 
 from .. import auth, credits, licenses, media, pages, rendered
 from .. import search as search_service
@@ -17,13 +15,13 @@ from ..errors import CommonsError, EditConflict, NotFound, ValidationError
 from ..extensions import csrf
 from ..models import ApiToken, Media, Page, Revision, TokenScope, User
 from . import json_error
-from .wiki import page_number
+from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+bp.before_request(refuse_session_write_without_csrf)
 
 MAX_PER_PAGE = 200
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @bp.before_app_request
@@ -55,22 +53,6 @@ def authenticate_bearer_token() -> Any:
             bearer_error="insufficient_scope",
         )
     auth.act_with_token(token)
-    return None
-
-
-@bp.before_request
-def refuse_session_write_without_csrf() -> Any:
-    """Bearer tokens need no CSRF token; a browser session writing does."""
-    if request.method in SAFE_METHODS:
-        return None
-    if auth.request_token() is not None:
-        return None
-    if acting_user() is None:
-        return None
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken", ""))
-    except (CSRFValidationError, CSRFError):
-        return json_error(400, "csrf", _l("The security token is missing or expired."))
     return None
 
 

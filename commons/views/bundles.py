@@ -13,7 +13,7 @@ from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
 from ..models import Kind, Role
 from . import json_error
-from .api import refuse_session_write_without_csrf
+from ._helpers import refuse_session_write_without_csrf
 
 bp = Blueprint("bundles", __name__)
 

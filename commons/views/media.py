@@ -23,7 +23,7 @@ from .. import licenses, media
 from ..auth import acting_user
 from ..errors import CommonsError, NotFound, ValidationError
 from ..models import Media, MediaVersion
-from .wiki import Pagination, page_number
+from ._helpers import Pagination, form_source, page_number
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -67,12 +67,7 @@ def _form_fields() -> dict[str, Any]:
         "license": form.get("license") or None,
         "creators": form.get("creators", ""),
         "summary": form.get("summary", ""),
-        "source": {
-            "title": form.get("source_title", ""),
-            "authors": form.get("source_authors", ""),
-            "url": form.get("source_url", ""),
-            "license": form.get("source_license", ""),
-        },
+        "source": form_source(form),
     }
 
 

@@ -26,16 +26,12 @@ from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
 from ..models import Kind, Page, Revision, Role
 from ..slugs import slugify
+from ._helpers import Pagination, form_source, page_number
 
 bp = Blueprint("wiki", __name__)
 
 #: The home page's tag cloud shows the most used tags; /tags lists them all.
 HOME_TAGS = 30
-
-
-def page_number() -> int:
-    """The ``page`` query argument, at least 1."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _load(slug: str, *, include_deleted: bool = False) -> Page:
@@ -186,15 +182,6 @@ def credits_page(slug: str) -> str:
     )
 
 
-def _form_source(form: Any) -> dict[str, Any] | None:
-    return {
-        "title": form.get("source_title", ""),
-        "authors": form.get("source_authors", ""),
-        "url": form.get("source_url", ""),
-        "license": form.get("source_license", ""),
-    }
-
-
 def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) -> str:
     return render_template(
         "edit.html",
@@ -239,7 +226,7 @@ def edit(slug: str) -> Any:
             minor="minor" in request.form,
             coauthors=fields.get("coauthors", ""),
             attribution_parties=fields.get("attribution_parties", ""),
-            source=_form_source(request.form),
+            source=form_source(request.form),
             license_accepted="accept_license" in request.form,
             author=user,
         )
@@ -489,37 +476,3 @@ def recent() -> str:
         parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
         pagination=Pagination(number, per_page, pages.count_revisions()),
     )
-
-
-class Pagination:
-    """Page numbers for a list of ``total`` items shown ``per_page`` at a time."""
-
-    def __init__(self, number: int, per_page: int, total: int) -> None:
-        self.number = number
-        self.per_page = per_page
-        self.total = total
-        self.pages = max((total + per_page - 1) // per_page, 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def numbers(self) -> list[int | None]:
-        """The page numbers to link: the first, the last, two around this one; None for gaps.
-
-        Computed here so that a list of 2,000 pages does not loop 2,000 times in a template.
-        """
-        shown = sorted(
-            {1, self.pages, *range(max(self.number - 2, 1), min(self.number + 2, self.pages) + 1)}
-        )
-        numbers: list[int | None] = []
-        for n in shown:
-            if numbers and n - (numbers[-1] or 0) > 1:
-                numbers.append(None)
-            numbers.append(n)
-        return numbers
