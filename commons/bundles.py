@@ -43,11 +43,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import credits, licenses, media, pages, render, rendered
+from . import credits, licenses, media, pages, permissions, render, rendered
 from . import search as search_service
 from .errors import CommonsError, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
-from .models import Action, Media, MediaVersion, Page, Redirect, Revision, Role, Tag, User, utcnow
+from .models import Action, Media, MediaVersion, Page, Redirect, Revision, Tag, User, utcnow
 from .slugs import MAX_SLUG_LENGTH, slugify
 
 FORMAT = "commons-bundle"
@@ -2007,11 +2007,6 @@ class ImportReport:
         }
 
 
-def can_import(user: User | None) -> bool:
-    """Editors and admins import bundles."""
-    return user is not None and user.has_role(Role.EDITOR)
-
-
 def conflict_choice(value: str | None) -> str:
     """Check what to do with pages whose address exists: skip (default), rename or merge."""
     choice = (value or "skip").strip().lower()
@@ -2092,7 +2087,7 @@ def import_bundle(
     Raises ValidationError or TooLarge, and changes nothing, when anything is wrong.
     """
     choice = conflict_choice(on_conflict)
-    if importer is not None and not can_import(importer):
+    if importer is not None and not permissions.can_import(importer):
         raise Forbidden(_l("Only editors and administrators can import bundles."))
     with open_bundle(stream, progress=_half(progress, 0)) as bundle:
         media_steps = _plan_media(bundle, choice)

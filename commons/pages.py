@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
 
-from . import licenses, render
+from . import licenses, permissions, render
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
 from .models import (
@@ -36,7 +36,6 @@ from .models import (
     Page,
     Redirect,
     Revision,
-    Role,
     Tag,
     User,
     VisibilityChange,
@@ -218,11 +217,6 @@ def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
     if compiled.positional:
         return str(compiled), lambda slug: (slug,)
     return str(compiled), lambda slug: {"slug": slug}
-
-
-def can_see_hidden(user: User | None) -> bool:
-    """Admins alone see what a hidden revision holds: its text and anything derived from it."""
-    return user is not None and user.has_role(Role.ADMIN)
 
 
 def visible_text(revision: Revision) -> str:
@@ -486,15 +480,7 @@ def clean_source(source: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"title": title, "authors": authors, "url": url, "license": license_ or None}
 
 
-# --- permissions -----------------------------------------------------------------
-
-
-def can_edit(user: User | None, page: Page | None) -> bool:
-    """Members edit; protected pages need an editor; anonymous only when configured."""
-    if user is None:
-        return bool(current_app.config["ANONYMOUS_EDITING"]) and not (page and page.protected)
-    needed = Role.EDITOR if page is not None and page.protected else Role.MEMBER
-    return user.has_role(needed)
+# --- permissions (the rules live in commons.permissions) ----------------------------
 
 
 def _require(allowed: bool) -> None:
@@ -690,7 +676,7 @@ def save(
     actor = Author.of(author)
 
     if page is None:
-        _require(can_edit(author, None))
+        _require(permissions.can_edit(author, None))
         if db.session.scalar(select(Redirect).where(Redirect.slug == slug)) is not None:
             db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
         page = Page(
@@ -733,8 +719,8 @@ def save(
             ) from None
         return SaveResult(page, revision, created=True)
 
-    _require(can_edit(author, page))
-    if page.deleted and not (author is not None and author.has_role(Role.EDITOR)):
+    _require(permissions.can_edit(author, page))
+    if page.deleted and not permissions.can_manage_pages(author):
         raise Forbidden(_l("This page is deleted: only editors can restore it."))
     current = page.current_revision
     assert current is not None
@@ -810,7 +796,7 @@ def rename(
     Like :func:`delete` and :func:`restore`, the new revision keeps the page's visible
     text (see :func:`visible_text`).
     """
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     title = clean_title(new_title)
     slug = clean_slug(new_slug) if new_slug else slugify(title)
@@ -841,7 +827,7 @@ def rename(
 
 def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Hide ``page``; a revision records it and :func:`restore` undoes it."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     if page.deleted:
         raise ValidationError(_l("This page is already deleted."), code="already_deleted")
@@ -860,7 +846,7 @@ def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
 
 def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Bring a deleted page back, as a new revision."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     if not page.deleted:
         raise ValidationError(_l("This page is not deleted."), code="not_deleted")
@@ -888,7 +874,7 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
     A hidden revision cannot be brought back, nor one under a licence the page's
     licence cannot become (as for a save).
     """
-    _require(can_edit(author, page))
+    _require(permissions.can_edit(author, page))
     page = lock(page)
     old = get_revision(page, number)
     if old.hidden:
@@ -916,7 +902,7 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
 
 def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
     """Protect a page (editors and admins only may then edit it), or lift protection."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page.protected = protected
     db.session.commit()
 
@@ -928,7 +914,7 @@ def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None
     index reads. When the revision is the page's current one, the page's links follow
     its visible text.
     """
-    _require(author is not None and author.has_role(Role.ADMIN))
+    _require(permissions.can_hide_revisions(author))
     revision.hidden = hidden
     db.session.add(
         VisibilityChange(

@@ -6,6 +6,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .. import permissions
+from ..auth import acting_user
 from ..errors import CommonsError
 
 
@@ -14,6 +16,8 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
         app.register_blueprint(module.bp)
+    # Templates ask the same rules as the views to decide which actions to offer.
+    app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 

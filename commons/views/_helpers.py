@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
 
-from .. import auth, pages
+from .. import auth, permissions
 from ..auth import acting_user
 from ..slugs import slugify
 from . import json_error
@@ -101,5 +101,5 @@ def not_found_page() -> str:
         "404.html",
         slug=slug,
         suggestions=suggestions,
-        can_create=bool(slug) and pages.can_edit(user, None),
+        can_create=bool(slug) and permissions.can_edit(user, None),
     )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, credits, licenses, media, pages, rendered
+from .. import auth, credits, licenses, media, pages, permissions, rendered
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
@@ -94,7 +94,7 @@ def _revision_json(revision: Revision) -> dict[str, Any]:
         "created_at": revision.created_at.isoformat(),
         "hidden": revision.hidden,
     }
-    if revision.hidden and not pages.can_see_hidden(acting_user()):
+    if not permissions.can_read(acting_user(), revision):
         # A short text (a phone number) is found again from its hash in a moment.
         del data["size"], data["sha256"]
     return data
@@ -107,7 +107,7 @@ def _parent_number(revision: Revision) -> int | None:
 def _page_json(page: Page, revision: Revision | None = None) -> dict[str, Any]:
     revision = revision or page.current_revision
     assert revision is not None
-    hidden = revision.hidden and not pages.can_see_hidden(acting_user())
+    hidden = not permissions.can_read(acting_user(), revision)
     return {
         "slug": page.slug,
         "title": revision.title,
@@ -356,7 +356,7 @@ def _media_json(item: Media) -> dict[str, Any]:
 @bp.post("/media")
 def upload_media() -> Any:
     user = _caller()
-    if not media.can_upload(user):
+    if not permissions.can_upload(user):
         return json_error(403, "forbidden", _l("You do not have the rights to do this."))
     upload = request.files.get("file")
     if upload is None:

@@ -20,11 +20,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
+from .. import charts, credits, diffs, licenses, page_templates, pages, permissions, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
-from ..models import Kind, Page, Revision, Role
+from ..models import Kind, Page, Revision
 from ..slugs import slugify
 from ._helpers import Pagination, form_source, page_number
 
@@ -57,10 +57,8 @@ def _load(slug: str, *, include_deleted: bool = False) -> Page:
 
 def _refuse_deleted(page: Page) -> None:
     """A deleted page, its text and its history are for editors and admins: 404 for others."""
-    if page.deleted:
-        user = acting_user()
-        if not (user and user.has_role(Role.EDITOR)):
-            abort(404)
+    if page.deleted and not permissions.can_see_deleted(acting_user()):
+        abort(404)
 
 
 @bp.get("/")
@@ -94,7 +92,7 @@ def view(slug: str) -> Any:
             abort(404)
     assert revision is not None
     user = acting_user()
-    hidden = revision.hidden and not pages.can_see_hidden(user)
+    hidden = not permissions.can_read(user, revision)
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
     html = render_template(
@@ -108,7 +106,7 @@ def view(slug: str) -> Any:
         attribution=attribution,
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
-        can_edit=pages.can_edit(user, page),
+        can_edit=permissions.can_edit(user, page),
         shared_page=etag is not None,
     )
     if etag is None:
@@ -202,7 +200,7 @@ def edit(slug: str) -> Any:
         return redirect(url_for("wiki.edit", slug=page.slug))
     if page is not None:
         _refuse_deleted(page)
-    if not pages.can_edit(user, page):
+    if not permissions.can_edit(user, page):
         if user is None:
             flash(_("Please log in to edit pages."), "info")
             return redirect(url_for("auth.login", next=request.full_path))
@@ -309,7 +307,7 @@ def history(slug: str) -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
-    reveal_hidden = pages.can_see_hidden(acting_user())
+    reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "history.html",
         page=page,
@@ -332,7 +330,8 @@ def diff(slug: str) -> str:
     if from_number is None:
         from_number = max(new_rev.number - 1, 1)
     old_rev = _revision_or_404(page, from_number)
-    hidden = (old_rev.hidden or new_rev.hidden) and not pages.can_see_hidden(acting_user())
+    user = acting_user()
+    hidden = not (permissions.can_read(user, old_rev) and permissions.can_read(user, new_rev))
     lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
     return render_template(
         "diff.html",
@@ -364,7 +363,7 @@ def revert(slug: str, number: int) -> Any:
 def rename(slug: str) -> Any:
     page = _load(slug)
     user = acting_user()
-    if not (user and user.has_role(Role.EDITOR)):
+    if not permissions.can_manage_pages(user):
         raise Forbidden(_("Only editors can rename pages."))
     if request.method == "POST":
         try:
@@ -468,7 +467,7 @@ def recent() -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.recent_changes(offset=(number - 1) * per_page, limit=per_page)
-    reveal_hidden = pages.can_see_hidden(acting_user())
+    reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "recent.html",
         revisions=revisions,
