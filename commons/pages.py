@@ -644,6 +644,7 @@ def save(
     source: dict[str, Any] | None = None,
     attribution_parties: Iterable[str] | str | None = None,
     license_accepted: bool = True,
+    expect_new: bool = False,
     commit_now: bool = True,
 ) -> SaveResult:
     """Create or edit a page.
@@ -656,6 +657,8 @@ def save(
     shown as :func:`visible_text` gives them: hidden text takes no part. A deleted page
     is restored by saving it, which only editors may do. ``source`` and
     ``attribution_parties`` left at ``None`` keep the page's; an empty value clears them.
+    ``expect_new`` says the author started from no page (the editor of a missing one):
+    when someone created it meanwhile, theirs is kept and :class:`EditConflict` raised.
     """
     title = clean_title(title)
     body = clean_body(body)
@@ -709,19 +712,14 @@ def save(
             theirs = find(slug, include_deleted=True)
             if theirs is None or theirs.current_revision is None:
                 raise
-            # Someone created the same page meanwhile: theirs must not be overwritten.
-            raise EditConflict(
-                _l("Someone created this page while you were writing it. Compare and save again."),
-                details={
-                    "current_revision": theirs.current_revision.number,
-                    "current_body": visible_text(theirs.current_revision),
-                },
-            ) from None
+            raise _created_meanwhile(theirs) from None
         return SaveResult(page, revision, created=True)
 
     _require(permissions.can_edit(author, page))
     if page.deleted and not permissions.can_manage_pages(author):
         raise Forbidden(_l("This page is deleted: only editors can restore it."))
+    if expect_new:
+        raise _created_meanwhile(page)
     current = page.current_revision
     assert current is not None
     theirs = visible_text(current)
@@ -781,6 +779,16 @@ def save(
     if commit_now:
         commit([revision])
     return SaveResult(page, revision, merged=merged)
+
+
+def _created_meanwhile(theirs: Page) -> EditConflict:
+    """The conflict of a creation that finds the page made by someone else: theirs is kept."""
+    current = theirs.current_revision
+    assert current is not None
+    return EditConflict(
+        _l("Someone created this page while you were writing it. Compare and save again."),
+        details={"current_revision": current.number, "current_body": visible_text(current)},
+    )
 
 
 def rename(

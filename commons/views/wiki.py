@@ -226,6 +226,7 @@ def edit(slug: str) -> Any:
             attribution_parties=fields.get("attribution_parties", ""),
             source=form_source(request.form),
             license_accepted="accept_license" in request.form,
+            expect_new="new_page" in request.form,
             author=user,
         )
     except EditConflict as conflict:
