@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import permissions
 from .errors import CommonsError, Forbidden, NotFound, ValidationError
 from .extensions import db, login_manager
 from .models import (
@@ -215,7 +216,7 @@ def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
     """
     new_role = _role(role)
     if by is not None:
-        if not by.has_role(Role.ADMIN):
+        if not permissions.can_manage_accounts(by):
             raise Forbidden(_l("Only administrators can change roles."))
         if by.id == user.id:
             raise ValidationError(
@@ -228,7 +229,7 @@ def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
 
 def set_blocked(user: User, blocked: bool, *, by: User) -> None:
     """Block or unblock a user; admins only, and never themselves."""
-    if not by.has_role(Role.ADMIN):
+    if not permissions.can_manage_accounts(by):
         raise Forbidden(_l("Only administrators can block users."))
     if by.id == user.id:
         raise ValidationError(_l("You cannot block yourself."), code="own_block")
@@ -386,8 +387,11 @@ def request_token() -> ApiToken | None:
 # --- view helpers ---------------------------------------------------------------------
 
 
-def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse the view (403 or login redirect) unless the user has at least ``role``."""
+def permission_required(
+    rule: Callable[[User], bool],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse the view unless the user passes ``rule`` (one of :mod:`commons.permissions`):
+    a visitor is sent to log in, a user who does not pass gets a 403."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -395,7 +399,7 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
             user = acting_user()
             if user is None:
                 return login_manager.unauthorized()
-            if not user.has_role(role):
+            if not rule(user):
                 raise Forbidden(_l("You do not have the rights to do this."))
             return view(*args, **kwargs)
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses, pages, render
+from . import licenses, pages, render, serialize
 from .extensions import db
 from .models import Page, Revision
 
@@ -213,41 +213,20 @@ def media_credits(page: Page) -> list[dict[str, Any]]:
         item = found.get(name)
         if item is None:
             continue
-        license_ = licenses.get(item.license)
-        credited.append(
-            {
-                "name": item.name,
-                "title": item.title,
-                "authors": media.creators(item),
-                "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
-                "source": item.source,
-            }
-        )
+        credited.append(serialize.media_credit(item))
     return credited
 
 
 def credits_json(page: Page) -> dict[str, Any]:
     """Machine-readable credits of a page, for the API and bundles."""
-    license_ = licenses.get(page.license)
     return {
         "media": media_credits(page),
         "slug": page.slug,
         "title": page.title,
-        "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
+        "license": serialize.license_terms(page.license),
         "source": page.source,
         "attribution_parties": list(page.attribution_parties or []),
-        "contributors": [
-            {
-                "name": c.name,
-                "edits": c.edits,
-                "first": c.first.isoformat(),
-                "last": c.last.isoformat(),
-                "origin": c.origin,
-                "role": c.role,
-                "account": c.user_id is not None,
-            }
-            for c in contributors(page)
-        ],
+        "contributors": [serialize.contributor(c) for c in contributors(page)],
     }
 
 

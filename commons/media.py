@@ -25,10 +25,10 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from . import licenses
-from .errors import NotFound, TooLarge, ValidationError
+from . import licenses, permissions
+from .errors import Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
-from .models import Media, MediaVersion, Role, User, utcnow
+from .models import Media, MediaVersion, User, utcnow
 from .pages import Author, clean_names, clean_source, clean_summary
 from .slugs import slugify
 
@@ -281,10 +281,6 @@ def creators(media: Media) -> list[str]:
 # --- writing ---------------------------------------------------------------------------
 
 
-def can_upload(user: User | None) -> bool:
-    return user is not None and user.has_role(Role.MEMBER)
-
-
 def check_size(size: int) -> None:
     """Refuse a file of ``size`` bytes when it is over ``MAX_MEDIA_BYTES``."""
     limit = current_app.config["MAX_MEDIA_BYTES"]
@@ -429,8 +425,8 @@ def upload(
 
     ``external_author`` and ``origin`` record who uploaded an imported file elsewhere.
     """
-    if external_author is None and not can_upload(author):
-        raise ValidationError(_l("Please log in as a member to upload files."), code="forbidden")
+    if external_author is None and not permissions.can_upload(author):
+        raise Forbidden(_l("Please log in as a member to upload files."))
     file_type, width, height = check_file(data)
     spdx = licenses.normalize(license)
     declared_source = clean_source(source)

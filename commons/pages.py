@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
 
-from . import licenses, render
+from . import licenses, permissions, render
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
 from .models import (
@@ -36,7 +36,6 @@ from .models import (
     Page,
     Redirect,
     Revision,
-    Role,
     Tag,
     User,
     VisibilityChange,
@@ -218,11 +217,6 @@ def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
     if compiled.positional:
         return str(compiled), lambda slug: (slug,)
     return str(compiled), lambda slug: {"slug": slug}
-
-
-def can_see_hidden(user: User | None) -> bool:
-    """Admins alone see what a hidden revision holds: its text and anything derived from it."""
-    return user is not None and user.has_role(Role.ADMIN)
 
 
 def visible_text(revision: Revision) -> str:
@@ -486,15 +480,7 @@ def clean_source(source: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"title": title, "authors": authors, "url": url, "license": license_ or None}
 
 
-# --- permissions -----------------------------------------------------------------
-
-
-def can_edit(user: User | None, page: Page | None) -> bool:
-    """Members edit; protected pages need an editor; anonymous only when configured."""
-    if user is None:
-        return bool(current_app.config["ANONYMOUS_EDITING"]) and not (page and page.protected)
-    needed = Role.EDITOR if page is not None and page.protected else Role.MEMBER
-    return user.has_role(needed)
+# --- permissions (the rules live in commons.permissions) ----------------------------
 
 
 def _require(allowed: bool) -> None:
@@ -658,6 +644,7 @@ def save(
     source: dict[str, Any] | None = None,
     attribution_parties: Iterable[str] | str | None = None,
     license_accepted: bool = True,
+    expect_new: bool = False,
     commit_now: bool = True,
 ) -> SaveResult:
     """Create or edit a page.
@@ -670,6 +657,8 @@ def save(
     shown as :func:`visible_text` gives them: hidden text takes no part. A deleted page
     is restored by saving it, which only editors may do. ``source`` and
     ``attribution_parties`` left at ``None`` keep the page's; an empty value clears them.
+    ``expect_new`` says the author started from no page (the editor of a missing one):
+    when someone created it meanwhile, theirs is kept and :class:`EditConflict` raised.
     """
     title = clean_title(title)
     body = clean_body(body)
@@ -690,7 +679,7 @@ def save(
     actor = Author.of(author)
 
     if page is None:
-        _require(can_edit(author, None))
+        _require(permissions.can_edit(author, None))
         if db.session.scalar(select(Redirect).where(Redirect.slug == slug)) is not None:
             db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
         page = Page(
@@ -723,19 +712,14 @@ def save(
             theirs = find(slug, include_deleted=True)
             if theirs is None or theirs.current_revision is None:
                 raise
-            # Someone created the same page meanwhile: theirs must not be overwritten.
-            raise EditConflict(
-                _l("Someone created this page while you were writing it. Compare and save again."),
-                details={
-                    "current_revision": theirs.current_revision.number,
-                    "current_body": visible_text(theirs.current_revision),
-                },
-            ) from None
+            raise _created_meanwhile(theirs) from None
         return SaveResult(page, revision, created=True)
 
-    _require(can_edit(author, page))
-    if page.deleted and not (author is not None and author.has_role(Role.EDITOR)):
+    _require(permissions.can_edit(author, page))
+    if page.deleted and not permissions.can_manage_pages(author):
         raise Forbidden(_l("This page is deleted: only editors can restore it."))
+    if expect_new:
+        raise _created_meanwhile(page)
     current = page.current_revision
     assert current is not None
     theirs = visible_text(current)
@@ -797,6 +781,16 @@ def save(
     return SaveResult(page, revision, merged=merged)
 
 
+def _created_meanwhile(theirs: Page) -> EditConflict:
+    """The conflict of a creation that finds the page made by someone else: theirs is kept."""
+    current = theirs.current_revision
+    assert current is not None
+    return EditConflict(
+        _l("Someone created this page while you were writing it. Compare and save again."),
+        details={"current_revision": current.number, "current_body": visible_text(current)},
+    )
+
+
 def rename(
     page: Page,
     new_title: str,
@@ -810,7 +804,7 @@ def rename(
     Like :func:`delete` and :func:`restore`, the new revision keeps the page's visible
     text (see :func:`visible_text`).
     """
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     title = clean_title(new_title)
     slug = clean_slug(new_slug) if new_slug else slugify(title)
@@ -841,7 +835,7 @@ def rename(
 
 def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Hide ``page``; a revision records it and :func:`restore` undoes it."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     if page.deleted:
         raise ValidationError(_l("This page is already deleted."), code="already_deleted")
@@ -860,7 +854,7 @@ def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
 
 def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
     """Bring a deleted page back, as a new revision."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page = lock(page)
     if not page.deleted:
         raise ValidationError(_l("This page is not deleted."), code="not_deleted")
@@ -888,7 +882,7 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
     A hidden revision cannot be brought back, nor one under a licence the page's
     licence cannot become (as for a save).
     """
-    _require(can_edit(author, page))
+    _require(permissions.can_edit(author, page))
     page = lock(page)
     old = get_revision(page, number)
     if old.hidden:
@@ -916,7 +910,7 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
 
 def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
     """Protect a page (editors and admins only may then edit it), or lift protection."""
-    _require(author is not None and author.has_role(Role.EDITOR))
+    _require(permissions.can_manage_pages(author))
     page.protected = protected
     db.session.commit()
 
@@ -928,7 +922,7 @@ def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None
     index reads. When the revision is the page's current one, the page's links follow
     its visible text.
     """
-    _require(author is not None and author.has_role(Role.ADMIN))
+    _require(permissions.can_hide_revisions(author))
     revision.hidden = hidden
     db.session.add(
         VisibilityChange(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from commons import auth, media, pages
+from commons.errors import Forbidden
 from commons.extensions import db
 from commons.models import ApiToken, User
 from tests.conftest import PASSWORD
@@ -326,3 +327,16 @@ def test_every_route_is_in_the_matrix(app) -> None:
             for path in covered
             for method in rule.methods - {"HEAD", "OPTIONS"}
         ), f"{rule.rule} ({rule.endpoint}) has no case in the permission matrix"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "reader"])
+def test_services_refuse_a_missing_permission_with_403(app, role, reader) -> None:
+    """Uploading a file and saving a page answer a missing right alike: 403, nothing stored."""
+    author = reader if role == "reader" else None
+    with pytest.raises(Forbidden) as upload_refused:
+        media.upload(picture(), filename="photo.png", author=author)
+    with pytest.raises(Forbidden) as save_refused:
+        pages.save("essai", title="Essai", body="texte", author=author)
+    assert upload_refused.value.status == save_refused.value.status == 403
+    assert media.find("photo.png") is None
+    assert pages.find("essai") is None

@@ -96,6 +96,36 @@ def test_edit_conflict_shows_both_versions(client, member, editor, auth):
     assert pages.get("epicerie-solidaire").revision_count == 2
 
 
+def _hidden_inputs(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+
+
+def test_creation_race_shows_the_first_text_and_keeps_it(client, member, editor, auth):
+    """Two people create the same page: the second save gets the conflict screen with the
+    first one's text, and the first text stays the page's."""
+    auth.login(member)
+    form = _hidden_inputs(client.get("/wiki/jardin-partage/edit").get_data(as_text=True))
+    create(editor, title="Jardin partagé", body="Le texte de la première personne.\n")
+    response = client.post(
+        "/wiki/jardin-partage/edit",
+        data={
+            **form,
+            "title": "Jardin partagé",
+            "body": "Le texte de la seconde personne.\n",
+            "accept_license": "on",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    theirs = re.search(r'<textarea id="current-body"[^>]*>(.*?)</textarea>', html, re.S)
+    assert theirs is not None and "Le texte de la première personne." in theirs.group(1)
+    assert "Le texte de la seconde personne." in html
+    assert _hidden_inputs(html).get("base_revision") == "1"
+    page = pages.get("jardin-partage")
+    assert page.revision_count == 1
+    assert page.current_revision.body == "Le texte de la première personne.\n"
+
+
 def test_anonymous_edit_redirects_to_login(client):
     response = client.get("/wiki/x/edit")
     assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -35,7 +35,7 @@ The rest of the project uses the names below, as ``bundles.export_bundle(...)``.
 from .archive import Limits, unsafe_member_name
 from .export import ExportResult, export_bundle, export_to_temporary_file
 from .import_report import ImportedMedia, ImportedPage, ImportReport
-from .importer import can_import, conflict_choice, import_bundle, spool
+from .importer import conflict_choice, import_bundle, spool
 from .layout import CHUNK, FORMAT, MANIFEST, VERSION
 from .manifest import Bundle, open_bundle
 from .selection import Selection, selected_pages
@@ -52,7 +52,6 @@ __all__ = [
     "ImportedPage",
     "Limits",
     "Selection",
-    "can_import",
     "conflict_choice",
     "export_bundle",
     "export_to_temporary_file",

@@ -3,7 +3,7 @@
 The plan decides, before anything is written, what becomes of each page and media whose
 address or name exists here (skip, rename or merge); a refused merge stops everything.
 Then everything is written in one transaction, media first, that is rolled back as a
-whole when anything fails. Also: who may import, and the upload's seekable copy.
+whole when anything fails. Also: the upload's seekable copy.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import licenses, media, pages
+from .. import licenses, media, pages, permissions
 from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
-from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, Role, User, utcnow
+from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
 from ..slugs import MAX_SLUG_LENGTH
 from .import_report import ImportedMedia, ImportedPage, ImportReport
 from .layout import CHUNK, SPOOL_IN_MEMORY, Progress, media_url, page_url
@@ -37,11 +37,6 @@ CONFLICT_CHOICES = ("skip", "rename", "merge")
 
 #: Pages an import writes before letting their objects go.
 WRITE_BATCH = 100
-
-
-def can_import(user: User | None) -> bool:
-    """Editors and admins import bundles."""
-    return user is not None and user.has_role(Role.EDITOR)
 
 
 def conflict_choice(value: str | None) -> str:
@@ -124,7 +119,7 @@ def import_bundle(
     Raises ValidationError or TooLarge, and changes nothing, when anything is wrong.
     """
     choice = conflict_choice(on_conflict)
-    if importer is not None and not can_import(importer):
+    if importer is not None and not permissions.can_import(importer):
         raise Forbidden(_l("Only editors and administrators can import bundles."))
     with open_bundle(stream, progress=_half(progress, 0)) as bundle:
         media_steps = _plan_media(bundle, choice)

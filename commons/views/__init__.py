@@ -6,6 +6,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .. import permissions
+from ..auth import acting_user
 from ..errors import CommonsError
 
 
@@ -14,6 +16,8 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
         app.register_blueprint(module.bp)
+    # Templates ask the same rules as the views to decide which actions to offer.
+    app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 
@@ -77,7 +81,7 @@ def _http_error(error: HTTPException):  # noqa: ANN202
             message = _l("The security token is missing or expired.")
         return json_error(status, HTTP_CODES.get(status, "error"), message)
     if status == 404:
-        from .misc import not_found_page
+        from ._helpers import not_found_page
 
         return not_found_page(), 404
     return render_template("error.html", status=status, message=message), status

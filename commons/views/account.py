@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth
-from ..auth import acting_user, role_required
+from .. import auth, permissions
+from ..auth import acting_user, permission_required
 from ..errors import CommonsError
-from ..models import Role, TokenScope
+from ..models import TokenScope
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -28,13 +28,13 @@ def _tokens_page(status: int = 200, **extra: Any) -> tuple[str, int]:
 
 
 @bp.get("/tokens")
-@role_required(Role.READER)
+@permission_required(permissions.can_manage_tokens)
 def tokens() -> Any:
     return _tokens_page()
 
 
 @bp.post("/tokens")
-@role_required(Role.READER)
+@permission_required(permissions.can_manage_tokens)
 def create_token() -> Any:
     """Create a token and show its secret, this once (never stored, never in a cookie)."""
     user = acting_user()
@@ -49,7 +49,7 @@ def create_token() -> Any:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@role_required(Role.READER)
+@permission_required(permissions.can_manage_tokens)
 def revoke_token(token_id: int) -> Any:
     user = acting_user()
     assert user is not None

@@ -7,17 +7,17 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth
-from ..auth import acting_user, role_required
+from .. import auth, permissions
+from ..auth import acting_user, permission_required
 from ..extensions import db
 from ..models import Role, User
-from .wiki import Pagination, page_number
+from ._helpers import Pagination, page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/users")
-@role_required(Role.ADMIN)
+@permission_required(permissions.can_manage_accounts)
 def users() -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
@@ -31,7 +31,7 @@ def users() -> str:
 
 
 @bp.post("/users/<int:user_id>")
-@role_required(Role.ADMIN)
+@permission_required(permissions.can_manage_accounts)
 def change_user(user_id: int) -> Any:
     user = db.session.get(User, user_id)
     if user is None:

@@ -7,23 +7,21 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError as CSRFValidationError
 
-from .. import auth, credits, licenses, media, pages, rendered
+from .. import auth, credits, media, pages, permissions, serialize
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
 from ..extensions import csrf
-from ..models import ApiToken, Media, Page, Revision, TokenScope, User
+from ..models import Page, TokenScope, User
 from . import json_error
-from .wiki import page_number
+from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+bp.before_request(refuse_session_write_without_csrf)
 
 MAX_PER_PAGE = 200
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @bp.before_app_request
@@ -58,22 +56,6 @@ def authenticate_bearer_token() -> Any:
     return None
 
 
-@bp.before_request
-def refuse_session_write_without_csrf() -> Any:
-    """Bearer tokens need no CSRF token; a browser session writing does."""
-    if request.method in SAFE_METHODS:
-        return None
-    if auth.request_token() is not None:
-        return None
-    if acting_user() is None:
-        return None
-    try:
-        validate_csrf(request.headers.get("X-CSRFToken", ""))
-    except (CSRFValidationError, CSRFError):
-        return json_error(400, "csrf", _l("The security token is missing or expired."))
-    return None
-
-
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -92,56 +74,6 @@ def _page_or_404(slug: str) -> Page:
     return page
 
 
-def _revision_json(revision: Revision) -> dict[str, Any]:
-    """A revision's metadata; a hidden one's size and sha256 only for admins (see below)."""
-    data: dict[str, Any] = {
-        "revision": revision.number,
-        "parent": revision.parent_id and _parent_number(revision),
-        "action": revision.action,
-        "title": revision.title,
-        "slug": revision.slug,
-        "author": revision.author_name,
-        "coauthors": revision.coauthors,
-        "origin": revision.origin,
-        "imported_by": revision.imported_by,
-        "summary": revision.summary,
-        "minor": revision.minor,
-        "size": revision.size,
-        "sha256": revision.sha256,
-        "license": revision.license,
-        "created_at": revision.created_at.isoformat(),
-        "hidden": revision.hidden,
-    }
-    if revision.hidden and not pages.can_see_hidden(acting_user()):
-        # A short text (a phone number) is found again from its hash in a moment.
-        del data["size"], data["sha256"]
-    return data
-
-
-def _parent_number(revision: Revision) -> int | None:
-    return revision.number - 1 if revision.number > 1 else None
-
-
-def _page_json(page: Page, revision: Revision | None = None) -> dict[str, Any]:
-    revision = revision or page.current_revision
-    assert revision is not None
-    hidden = revision.hidden and not pages.can_see_hidden(acting_user())
-    return {
-        "slug": page.slug,
-        "title": revision.title,
-        "kind": revision.kind,
-        "tags": list(revision.tags),
-        "license": revision.license,
-        "body": None if hidden else revision.body,
-        "revision": revision.number,
-        "html": None if hidden else rendered.revision_view(revision).html,
-        "source": page.source,
-        "attribution_parties": page.attribution_parties,
-        "updated_at": page.updated_at.isoformat(),
-        "url": url_for("wiki.view", slug=page.slug, _external=True),
-    }
-
-
 @bp.get("/pages")
 def list_pages() -> Response:
     per_page = _per_page()
@@ -154,18 +86,7 @@ def list_pages() -> Response:
     )
     return jsonify(
         {
-            "pages": [
-                {
-                    "slug": p.slug,
-                    "title": p.title,
-                    "kind": p.kind,
-                    "tags": p.tag_names,
-                    "license": p.license,
-                    "revision": p.revision_count,
-                    "updated_at": p.updated_at.isoformat(),
-                }
-                for p in found
-            ],
+            "pages": [serialize.page_summary(p) for p in found],
             "total": total,
             "page": number,
             "per_page": per_page,
@@ -178,7 +99,7 @@ def get_page(slug: str) -> Response:
     page = _page_or_404(slug)
     number = request.args.get("rev", type=int)
     revision = pages.get_revision(page, number) if number else None
-    return jsonify(_page_json(page, revision))
+    return jsonify(serialize.page(page, acting_user(), revision))
 
 
 @bp.put("/pages/<slug>")
@@ -224,12 +145,12 @@ def put_page(slug: str) -> Any:
                     "current_revision": current,
                 },
                 "current_revision": current,
-                "current": _page_json(pages.get(slug)),
+                "current": serialize.page(pages.get(slug), acting_user()),
             }
         )
         return response, 409
     # The revision this save made: the page may already have moved on by now.
-    body = _page_json(result.page, result.revision)
+    body = serialize.page(result.page, acting_user(), result.revision)
     body["merged"] = result.merged
     body["created"] = result.created
     body["changed"] = not result.noop
@@ -244,7 +165,7 @@ def revisions(slug: str) -> Response:
     found = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
     return jsonify(
         {
-            "revisions": [_revision_json(r) for r in found],
+            "revisions": [serialize.revision(r, acting_user()) for r in found],
             "total": page.revision_count,
             "page": number,
             "per_page": per_page,
@@ -342,39 +263,10 @@ def _declared_source(raw: str) -> dict[str, Any] | None:
     return {"title": raw}
 
 
-def _media_json(item: Media) -> dict[str, Any]:
-    license_ = licenses.get(item.license)
-    return {
-        "name": item.name,
-        "title": item.title,
-        "kind": item.kind,
-        "description": item.description,
-        "authors": media.creators(item),
-        "license": {"spdx": license_.spdx, "name": license_.name, "url": license_.url},
-        "source": item.source,
-        "url": url_for("media.show", name=item.name, _external=True),
-        "file_url": url_for("media.file", name=item.name, _external=True),
-        "versions": [
-            {
-                "number": version.number,
-                "sha256": version.sha256,
-                "content_type": version.content_type,
-                "size": version.size,
-                "width": version.width,
-                "height": version.height,
-                "uploaded_by": version.author_name,
-                "summary": version.summary,
-                "created_at": version.created_at.isoformat(),
-            }
-            for version in media.versions(item)
-        ],
-    }
-
-
 @bp.post("/media")
 def upload_media() -> Any:
     user = _caller()
-    if not media.can_upload(user):
+    if not permissions.can_upload(user):
         return json_error(403, "forbidden", _l("You do not have the rights to do this."))
     upload = request.files.get("file")
     if upload is None:
@@ -391,29 +283,19 @@ def upload_media() -> Any:
         creators=request.form.get("authors", ""),
         summary=request.form.get("summary", ""),
     )
-    return jsonify(_media_json(version.media)), 201
+    return jsonify(serialize.media_item(version.media)), 201
 
 
 @bp.get("/media/<name>")
 def get_media(name: str) -> Response:
-    return jsonify(_media_json(media.get(name)))
-
-
-def _token_json(token: ApiToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "scope": token.scope,
-        "created_at": token.created_at.isoformat(),
-        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
-    }
+    return jsonify(serialize.media_item(media.get(name)))
 
 
 @bp.get("/tokens")
 def list_tokens() -> Any:
     """The caller's API tokens (never their secrets)."""
     user = _caller()
-    return jsonify({"tokens": [_token_json(token) for token in auth.list_tokens(user)]})
+    return jsonify({"tokens": [serialize.token(token) for token in auth.list_tokens(user)]})
 
 
 @bp.post("/tokens")
@@ -424,7 +306,7 @@ def create_token() -> Any:
     token, secret = auth.issue_token(
         user, str(data.get("name", "")), str(data.get("scope", TokenScope.WRITE))
     )
-    return jsonify({**_token_json(token), "token": secret}), 201
+    return jsonify({**serialize.token(token), "token": secret}), 201
 
 
 @bp.delete("/tokens/<int:token_id>")

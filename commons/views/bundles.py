@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from .. import bundles, pages
-from ..auth import acting_user, role_required
+from .. import bundles, pages, permissions
+from ..auth import acting_user, permission_required
 from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
-from ..models import Kind, Role
+from ..models import Kind
 from . import json_error
-from .api import refuse_session_write_without_csrf
+from ._helpers import refuse_session_write_without_csrf
 
 bp = Blueprint("bundles", __name__)
 
@@ -64,7 +64,7 @@ def export() -> Any:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@role_required(Role.EDITOR)
+@permission_required(permissions.can_import)
 def import_() -> Any:
     """Upload a bundle, choose what happens to existing pages, and see the report."""
     if request.method == "GET":
@@ -102,7 +102,7 @@ def api_import() -> Any:
     user = acting_user()
     if user is None:
         return json_error(401, "unauthorized", _l("Please log in to continue."))
-    if not bundles.can_import(user):
+    if not permissions.can_import(user):
         return json_error(
             403, "forbidden", _l("Only editors and administrators can import bundles.")
         )

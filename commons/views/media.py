@@ -19,11 +19,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses, media
+from .. import licenses, media, permissions
 from ..auth import acting_user
 from ..errors import CommonsError, NotFound, ValidationError
 from ..models import Media, MediaVersion
-from .wiki import Pagination, page_number
+from ._helpers import Pagination, form_source, page_number
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -67,12 +67,7 @@ def _form_fields() -> dict[str, Any]:
         "license": form.get("license") or None,
         "creators": form.get("creators", ""),
         "summary": form.get("summary", ""),
-        "source": {
-            "title": form.get("source_title", ""),
-            "authors": form.get("source_authors", ""),
-            "url": form.get("source_url", ""),
-            "license": form.get("source_license", ""),
-        },
+        "source": form_source(form),
     }
 
 
@@ -88,7 +83,7 @@ def _uploaded() -> tuple[bytes, str]:
 @bp.route("/upload", methods=["GET", "POST"])
 def upload() -> Any:
     user = acting_user()
-    if not media.can_upload(user):
+    if not permissions.can_upload(user):
         if user is None:
             flash(_("Please log in to upload files."), "info")
             return redirect(url_for("auth.login", next=request.full_path))
@@ -122,7 +117,7 @@ def show(name: str) -> str:
         versions=media.versions(item),
         creators=media.creators(item),
         license=licenses.get(item.license),
-        can_upload=media.can_upload(acting_user()),
+        can_upload=permissions.can_upload(acting_user()),
         licenses=licenses.all_licenses(),
         fields={},
     )
@@ -132,7 +127,7 @@ def show(name: str) -> str:
 def new_version(name: str) -> Any:
     item = _media_or_404(name)
     user = acting_user()
-    if not media.can_upload(user):
+    if not permissions.can_upload(user):
         abort(403 if user else 401)
     try:
         data, filename = _uploaded()

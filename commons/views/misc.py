@@ -1,4 +1,4 @@
-"""Language choice, licence texts, the friendly 404."""
+"""Language choice and licence texts."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from flask import (
     url_for,
 )
 
-from .. import licenses, pages
+from .. import licenses
 from ..auth import acting_user
 from ..extensions import csrf, db
 from ..security import local_path
-from ..slugs import slugify
 
 bp = Blueprint("misc", __name__)
 
@@ -55,21 +54,3 @@ def license_text(spdx: str) -> Response:
     except KeyError:
         abort(404)
     return Response(text, mimetype="text/plain; charset=utf-8")
-
-
-def not_found_page() -> str:
-    """The 404 page: search results for the missing title and a "create it" link."""
-    wiki_path = request.path.removeprefix("/wiki/")
-    slug = slugify(wiki_path.split("/", 1)[0]) if wiki_path != request.path else ""
-    suggestions = []
-    if slug:
-        from .. import search
-
-        suggestions = search.search(slug.replace("-", " "), per_page=5).hits
-    user = acting_user()
-    return render_template(
-        "404.html",
-        slug=slug,
-        suggestions=suggestions,
-        can_create=bool(slug) and pages.can_edit(user, None),
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from .. import search as search_service
-from .wiki import page_number
+from ._helpers import page_number
 
 bp = Blueprint("search", __name__)
 

@@ -20,22 +20,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import charts, credits, diffs, licenses, page_templates, pages, rendered
+from .. import charts, credits, diffs, licenses, page_templates, pages, permissions, rendered
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
-from ..models import Kind, Page, Revision, Role
+from ..models import Kind, Page, Revision
 from ..slugs import slugify
+from ._helpers import Pagination, form_source, page_number
 
 bp = Blueprint("wiki", __name__)
 
 #: The home page's tag cloud shows the most used tags; /tags lists them all.
 HOME_TAGS = 30
-
-
-def page_number() -> int:
-    """The ``page`` query argument, at least 1."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _load(slug: str, *, include_deleted: bool = False) -> Page:
@@ -61,10 +57,8 @@ def _load(slug: str, *, include_deleted: bool = False) -> Page:
 
 def _refuse_deleted(page: Page) -> None:
     """A deleted page, its text and its history are for editors and admins: 404 for others."""
-    if page.deleted:
-        user = acting_user()
-        if not (user and user.has_role(Role.EDITOR)):
-            abort(404)
+    if page.deleted and not permissions.can_see_deleted(acting_user()):
+        abort(404)
 
 
 @bp.get("/")
@@ -98,7 +92,7 @@ def view(slug: str) -> Any:
             abort(404)
     assert revision is not None
     user = acting_user()
-    hidden = revision.hidden and not pages.can_see_hidden(user)
+    hidden = not permissions.can_read(user, revision)
     attribution = credits.attribution(page, revision)
     permalink = _permalink(page, revision)
     html = render_template(
@@ -112,7 +106,7 @@ def view(slug: str) -> Any:
         attribution=attribution,
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
-        can_edit=pages.can_edit(user, page),
+        can_edit=permissions.can_edit(user, page),
         shared_page=etag is not None,
     )
     if etag is None:
@@ -186,15 +180,6 @@ def credits_page(slug: str) -> str:
     )
 
 
-def _form_source(form: Any) -> dict[str, Any] | None:
-    return {
-        "title": form.get("source_title", ""),
-        "authors": form.get("source_authors", ""),
-        "url": form.get("source_url", ""),
-        "license": form.get("source_license", ""),
-    }
-
-
 def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) -> str:
     return render_template(
         "edit.html",
@@ -215,7 +200,7 @@ def edit(slug: str) -> Any:
         return redirect(url_for("wiki.edit", slug=page.slug))
     if page is not None:
         _refuse_deleted(page)
-    if not pages.can_edit(user, page):
+    if not permissions.can_edit(user, page):
         if user is None:
             flash(_("Please log in to edit pages."), "info")
             return redirect(url_for("auth.login", next=request.full_path))
@@ -239,8 +224,9 @@ def edit(slug: str) -> Any:
             minor="minor" in request.form,
             coauthors=fields.get("coauthors", ""),
             attribution_parties=fields.get("attribution_parties", ""),
-            source=_form_source(request.form),
+            source=form_source(request.form),
             license_accepted="accept_license" in request.form,
+            expect_new="new_page" in request.form,
             author=user,
         )
     except EditConflict as conflict:
@@ -322,7 +308,7 @@ def history(slug: str) -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
-    reveal_hidden = pages.can_see_hidden(acting_user())
+    reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "history.html",
         page=page,
@@ -345,7 +331,8 @@ def diff(slug: str) -> str:
     if from_number is None:
         from_number = max(new_rev.number - 1, 1)
     old_rev = _revision_or_404(page, from_number)
-    hidden = (old_rev.hidden or new_rev.hidden) and not pages.can_see_hidden(acting_user())
+    user = acting_user()
+    hidden = not (permissions.can_read(user, old_rev) and permissions.can_read(user, new_rev))
     too_large = False
     try:
         lines = [] if hidden else diffs.line_diff(old_rev.body, new_rev.body)
@@ -382,7 +369,7 @@ def revert(slug: str, number: int) -> Any:
 def rename(slug: str) -> Any:
     page = _load(slug)
     user = acting_user()
-    if not (user and user.has_role(Role.EDITOR)):
+    if not permissions.can_manage_pages(user):
         raise Forbidden(_("Only editors can rename pages."))
     if request.method == "POST":
         try:
@@ -486,7 +473,7 @@ def recent() -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
     revisions = pages.recent_changes(offset=(number - 1) * per_page, limit=per_page)
-    reveal_hidden = pages.can_see_hidden(acting_user())
+    reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "recent.html",
         revisions=revisions,
@@ -494,37 +481,3 @@ def recent() -> str:
         parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
         pagination=Pagination(number, per_page, pages.count_revisions()),
     )
-
-
-class Pagination:
-    """Page numbers for a list of ``total`` items shown ``per_page`` at a time."""
-
-    def __init__(self, number: int, per_page: int, total: int) -> None:
-        self.number = number
-        self.per_page = per_page
-        self.total = total
-        self.pages = max((total + per_page - 1) // per_page, 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def numbers(self) -> list[int | None]:
-        """The page numbers to link: the first, the last, two around this one; None for gaps.
-
-        Computed here so that a list of 2,000 pages does not loop 2,000 times in a template.
-        """
-        shown = sorted(
-            {1, self.pages, *range(max(self.number - 2, 1), min(self.number + 2, self.pages) + 1)}
-        )
-        numbers: list[int | None] = []
-        for n in shown:
-            if numbers and n - (numbers[-1] or 0) > 1:
-                numbers.append(None)
-            numbers.append(n)
-        return numbers
