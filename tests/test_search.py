@@ -305,7 +305,7 @@ def test_a_long_backlog_is_indexed_in_the_background(app, member, monkeypatch):
     for number in range(6):
         save(member, f"Fournée {number}", "Du pain au levain.")
     shutil.rmtree(app.config["INDEX_DIR"])
-    monkeypatch.setattr(search, "QUERY_CATCH_UP_PAGES", 2)
+    monkeypatch.setattr("commons.search.results.QUERY_CATCH_UP_PAGES", 2)
 
     first = search.search("levain")
     app.extensions["commons_search"].wait_for_background(30)
@@ -498,7 +498,7 @@ def test_saves_leave_merging_to_a_thread_and_segments_stay_few(app, member):
 
 def test_a_save_does_not_wait_for_a_busy_index_writer(app, member, monkeypatch):
     # A save that waited for the writer as long as a query may would now wait an hour.
-    monkeypatch.setattr(search, "SAVE_LOCK_TIMEOUT", 3600.0)
+    monkeypatch.setattr("commons.search.sync.SAVE_LOCK_TIMEOUT", 3600.0)
     engine = app.extensions["commons_search"]
     author_id = member.id
     db.session.commit()
