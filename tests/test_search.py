@@ -45,6 +45,15 @@ def test_accents_ligatures_plurals_and_elisions_do_not_matter(app, member):
     assert slugs("guides") == ["outils-de-la-cooperation"]
 
 
+def test_styled_letters_are_found_by_their_plain_spelling(app, member):
+    # Bold mathematical letters, as "fancy text" generators write them, and an "ǽ".
+    save(member, "Un 𝐂𝐚𝐟é associatif", "Chez les 𝐕𝐎𝐈𝐒𝐈𝐍𝐒, en Dǽnemark.")
+
+    assert slugs("café") == ["un-cafe-associatif"]
+    assert slugs("voisin") == ["un-cafe-associatif"]
+    assert slugs("daenemark") == ["un-cafe-associatif"]
+
+
 def test_french_plurals_in_aux_find_their_singular_in_al(app, member):
     save(member, "Un local associatif", "Ouvert le samedi.")
     save(member, "Le canal", "Une péniche.")

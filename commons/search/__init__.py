@@ -5,8 +5,9 @@ database's logs after a save, on first use and before answering a query when it 
 behind. Callers use :func:`init_app`, :func:`search`, :func:`catch_up` and
 :func:`reindex`; the modules, from words up to answers:
 
-- ``analysis``: folding, elisions, stop words, the light stemmer, and the tokenizer
-  that applies them for every field.
+- ``analysis``: elisions, stop words, the light stemmer, on words folded by
+  :func:`commons.text.fold` (as slugs are), and the tokenizer that applies them for
+  every field.
 - ``synonyms``: groups of equivalent expressions, expanded in queries.
 - ``query``: a user's text cleaned, expanded with synonyms and parsed; "did you mean".
 - ``text``: Markdown as plain text, snippets with the query's words highlighted.
@@ -21,7 +22,8 @@ behind. Callers use :func:`init_app`, :func:`search`, :func:`catch_up` and
 - ``results``: running a query into one page of results with facets and media.
 """
 
-from .analysis import WordTokenizer, fold
+from ..text import fold
+from .analysis import WordTokenizer
 from .index import MERGE_FACTOR
 from .results import Facet, Hit, MediaHit, SearchResults, search
 from .sync import catch_up, init_app, reindex

@@ -1,23 +1,24 @@
 """How text becomes indexed words, the same for documents and queries.
 
-One analysis serves French and English: elisions split (``l'économie``), accents and
-ligatures folded (``œ`` → ``oe``), stop words of both languages dropped, then a light
-stemmer that only removes plural and feminine endings, so "ateliers" finds "atelier"
-and "économie" finds "economy" without the false friends of a full stemmer. The whole
-analysis of a word is one cached step, applied by :class:`WordTokenizer`.
+One analysis serves French and English: accents and ligatures folded (``œ`` → ``oe``,
+by :func:`commons.text.fold`, as slugs are), elisions split (``l'économie``), stop
+words of both languages dropped, then a light stemmer that only removes plural and
+feminine endings, so "ateliers" finds "atelier" and "économie" finds "economy" without
+the false friends of a full stemmer. The whole analysis of a word is one cached step,
+applied by :class:`WordTokenizer`.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "ʼ": "'", "‘": "'"})
+from ..text import fold
+
 ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)")
 
 # Function words only: content words that happen to be verb forms ("été", "avions")
@@ -34,12 +35,6 @@ in into is it its me my no nor not of on or our she so such than that the their 
 then there these they this those to too us was we were what when where which while
 who whom why will with you your
 """
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` and fold accents and ligatures: "Cœur Économie" → "coeur economie"."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
-    return "".join(char for char in text if not unicodedata.combining(char))
 
 
 STOP_WORDS = frozenset(fold(word) for word in (_STOP_WORDS_FR + _STOP_WORDS_EN).split())

@@ -17,7 +17,8 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.support.levenshtein import distance as edit_distance
 
-from .analysis import ELISION, WORD_RE, analyse, analyse_word, fold, light_stem
+from ..text import fold
+from .analysis import ELISION, WORD_RE, analyse, analyse_word, light_stem
 from .synonyms import Synonyms
 
 log = logging.getLogger(__name__)

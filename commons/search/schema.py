@@ -13,7 +13,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import WordTokenizer
 
 #: Bumped when the schema or the analysis changes: older indexes are then rebuilt.
-SCHEMA_MARKER = "schema_6"
+SCHEMA_MARKER = "schema_7"
 #: The document holding the catch-up state; masked out of every search.
 STATE_ID = "__state__"
 #: The ``type`` of media documents (pages have none) and the prefix of their ids.
