@@ -27,8 +27,6 @@ MAX_QUERY_CHARS = 300
 MAX_QUERY_WORDS = 32
 #: Longer words get no spelling suggestion: the edit-distance automaton grows with them.
 MAX_WORD_CHARS = 30
-
-
 _QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "„": '"', "’": "'", "‘": "'"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SEGMENT = re.compile(r'"[^"]*(?:"|$)|[()]|[^\s()"]+')

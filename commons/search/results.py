@@ -26,15 +26,9 @@ log = logging.getLogger(__name__)
 
 #: Media shown with the first page of results.
 MAX_MEDIA_HITS = 6
-
-
 #: Pages a query indexes itself before answering; a longer backlog goes to a thread.
 QUERY_CATCH_UP_PAGES = 100
-
-
 QUERY_LOCK_TIMEOUT = 0.25
-
-
 MAX_TAG_FACETS = 20
 
 
