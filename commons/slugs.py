@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from .text import fold
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 MAX_SLUG_LENGTH = 200
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII text without accents or ligatures ("Cœur été" -> "coeur ete")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def slugify(title: str) -> str:

@@ -31,6 +31,12 @@ def test_slug_from_accented_title(member):
     assert page.slug == "outils-d-animation-de-la-cooperation"
 
 
+def test_slug_folds_every_form_of_a_ligature(member):
+    # The capital sharp s and the accented æ are folded as search folds them.
+    page = make(member, title="GROẞE fête des Ǽlfes").page
+    assert page.slug == "grosse-fete-des-aelfes"
+
+
 def test_identical_save_makes_no_revision(member):
     page = make(member).page
     again = pages.save(

@@ -45,6 +45,15 @@ def test_accents_ligatures_plurals_and_elisions_do_not_matter(app, member):
     assert slugs("guides") == ["outils-de-la-cooperation"]
 
 
+def test_styled_letters_are_found_by_their_plain_spelling(app, member):
+    # Bold mathematical letters, as "fancy text" generators write them, and an "ǽ".
+    save(member, "Un 𝐂𝐚𝐟é associatif", "Chez les 𝐕𝐎𝐈𝐒𝐈𝐍𝐒, en Dǽnemark.")
+
+    assert slugs("café") == ["un-cafe-associatif"]
+    assert slugs("voisin") == ["un-cafe-associatif"]
+    assert slugs("daenemark") == ["un-cafe-associatif"]
+
+
 def test_french_plurals_in_aux_find_their_singular_in_al(app, member):
     save(member, "Un local associatif", "Ouvert le samedi.")
     save(member, "Le canal", "Une péniche.")
@@ -305,7 +314,7 @@ def test_a_long_backlog_is_indexed_in_the_background(app, member, monkeypatch):
     for number in range(6):
         save(member, f"Fournée {number}", "Du pain au levain.")
     shutil.rmtree(app.config["INDEX_DIR"])
-    monkeypatch.setattr(search, "QUERY_CATCH_UP_PAGES", 2)
+    monkeypatch.setattr("commons.search.results.QUERY_CATCH_UP_PAGES", 2)
 
     first = search.search("levain")
     app.extensions["commons_search"].wait_for_background(30)
@@ -498,7 +507,7 @@ def test_saves_leave_merging_to_a_thread_and_segments_stay_few(app, member):
 
 def test_a_save_does_not_wait_for_a_busy_index_writer(app, member, monkeypatch):
     # A save that waited for the writer as long as a query may would now wait an hour.
-    monkeypatch.setattr(search, "SAVE_LOCK_TIMEOUT", 3600.0)
+    monkeypatch.setattr("commons.search.sync.SAVE_LOCK_TIMEOUT", 3600.0)
     engine = app.extensions["commons_search"]
     author_id = member.id
     db.session.commit()
