@@ -5,7 +5,9 @@ pipeline must stay linear (or n·log n) whatever the text. Python-Markdown's own
 versions of the pieces below rescan the rest of the text for each occurrence of some
 character, which is quadratic on a body made of that character repeated:
 
-- the inline pass rebuilt a paragraph's whole text after each match (``*a* *a* …``);
+- the inline pass rebuilt a paragraph's whole text after each match (``*a* *a* …``),
+  and then added each text between two placeholders to all the text before it
+  (``<b>a</b> <b>a</b> …``, ``\* \* …``);
 - link and image texts looked for their closing bracket from each ``[`` (``[[a [[a …``);
 - footnote references looked their note up in a list of the notes used so far, and
   back-references named the n-th use of a note by trying 1 … n (``[^1]`` written
@@ -83,6 +85,51 @@ class _LinearInline(treeprocessors.InlineProcessor):
         pieces.append(data[copied:])
         return "".join(pieces)
 
+    def _InlineProcessor__processPlaceholders(  # noqa: N802 - overrides the private original
+        self,
+        data: str | None,
+        parent: etree.Element,
+        isText: bool = True,  # noqa: FBT001, FBT002, N803
+    ) -> list[tuple[etree.Element, list[str]]]:
+        """The tree of a text with placeholders: its elements, the text between in tails.
+
+        The original adds each piece of text to the text or tail it belongs to as it
+        finds it, copying all that was added before. Here the pieces are joined once,
+        before each element is handled (it may read the texts around it) and at the end.
+        """
+        result: list[tuple[etree.Element, list[str]]] = []
+        pieces = _Pieces()
+        prefix = self._InlineProcessor__placeholder_prefix
+        position = 0
+        while data and (index := data.find(prefix, position)) != -1:
+            id_, after = self._InlineProcessor__findPlaceholder(data, index)
+            if id_ not in self.stashed_nodes:  # not a placeholder: its prefix is text
+                pieces.add(data[position : index + len(prefix)])
+                position = index + len(prefix)
+                continue
+            node = self.stashed_nodes[id_]
+            pieces.add(data[position:index])
+            position = after
+            if isinstance(node, str):
+                pieces.add(node)
+                continue
+            pieces.flush(*_text_end(result, parent, isText))
+            self._stashed_element_texts(node)
+            result.append((node, self.ancestors[:]))
+        if data:
+            rest = data[position:]
+            pieces.add(AtomicString(rest) if isinstance(data, AtomicString) else rest)
+        pieces.flush(*_text_end(result, parent, isText))
+        return result
+
+    def _stashed_element_texts(self, node: etree.Element) -> None:
+        """Replace the placeholders in a stashed element's texts, as the original does."""
+        for child in [node, *node]:
+            if child.tail and child.tail.strip():
+                self._InlineProcessor__processElementText(node, child, False)  # noqa: FBT003
+            if child.text and child.text.strip():
+                self._InlineProcessor__processElementText(child, child)
+
     def _inline_children(self, node: etree.Element, index: int) -> None:
         """Run the later patterns on a new node's texts, as the original does."""
         if isinstance(node.text, AtomicString):
@@ -94,6 +141,36 @@ class _LinearInline(treeprocessors.InlineProcessor):
                 self.ancestors.pop()
             if child.tail:
                 child.tail = self._InlineProcessor__handleInline(child.tail, index)
+
+
+class _Pieces(list):
+    """Texts to add to an element's text or tail, joined once."""
+
+    def add(self, text: str) -> None:
+        """Keep ``text`` for the next flush, unless it is empty."""
+        if text:
+            self.append(text)
+
+    def flush(self, element: etree.Element, attribute: str) -> None:
+        """Add the texts kept to ``element.text`` or ``element.tail``, and forget them."""
+        if not self:
+            return
+        before = getattr(element, attribute)
+        # One text alone keeps its type (an AtomicString stays one), as in the original.
+        joined = self[0] if not before and len(self) == 1 else "".join([before or "", *self])
+        setattr(element, attribute, joined)
+        self.clear()
+
+
+def _text_end(
+    result: list[tuple[etree.Element, list[str]]],
+    parent: etree.Element,
+    is_text: bool,  # noqa: FBT001
+) -> tuple[etree.Element, str]:
+    """Where text found after the elements of ``result`` goes: an element and attribute."""
+    if result:
+        return result[-1][0], "tail"
+    return parent, "text" if is_text else "tail"
 
 
 class _LinearBrackets:

@@ -72,8 +72,14 @@ BUILDERS = {name: _repeat(unit) for name, unit in FAMILIES.items()} | {
 }
 
 
-#: Where the quadratic term of the old code already dominates the fixed costs.
-START = {"same footnote": 1024, "footnotes": 4096}
+#: Where the quadratic term of the old code already dominates the fixed costs. Inline
+#: HTML and escapes in one paragraph cost little each: theirs shows from some 300 KB.
+START = {
+    "same footnote": 1024,
+    "footnotes": 4096,
+    "inline html": 400_000 // len(FAMILIES["inline html"]),
+    "escapes": 400_000 // len(FAMILIES["escapes"]),
+}
 
 
 def _max_n(build) -> int:
