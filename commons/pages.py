@@ -9,7 +9,6 @@ never read the request, so views, the API, the CLI and the importer share them.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
 
 from . import licenses, permissions, render
+from .attribution import (
+    Author,
+    clean_names,
+    clean_source,
+    clean_summary,
+    content_hash,
+    refuse_control_characters,
+)
 from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
 from .models import (
@@ -42,15 +49,12 @@ from .models import (
     utcnow,
 )
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
-from .text import has_control_characters
 
 #: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
 pages_changed = signal("pages-changed")
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
-MAX_SUMMARY_LENGTH = 500
-MAX_COAUTHORS = 50
 
 
 @dataclass
@@ -65,26 +69,6 @@ class SaveResult:
     @property
     def noop(self) -> bool:
         return self.revision is None
-
-
-@dataclass
-class Author:
-    """Who makes a change: a local account, or an external author carried by an import."""
-
-    user: User | None
-    name: str
-    origin: str | None = None
-
-    @classmethod
-    def of(cls, user: User | None) -> Author:
-        if user is None:
-            return cls(None, str(_l("Anonymous")))
-        return cls(user, user.name)
-
-
-def content_hash(body: str) -> str:
-    """sha256 of a body, as stored on revisions and checked by bundles."""
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 # --- reading -----------------------------------------------------------------
@@ -312,14 +296,8 @@ def tag_counts(*, most_used: int | None = None) -> list[tuple[str, int]]:
 # --- validation ----------------------------------------------------------------
 
 
-def _refuse_control_characters(text: str, message: Any) -> None:
-    """Invisible control characters (U+0001...) would break the Atom feed and copies."""
-    if has_control_characters(text):
-        raise ValidationError(message, code="control_character")
-
-
 def clean_title(title: str | None) -> str:
-    _refuse_control_characters(
+    refuse_control_characters(
         title or "",
         _l("The title contains an invisible control character: please remove it."),
     )
@@ -415,69 +393,6 @@ def check_body_size(size: int) -> None:
             ),
             code="body_too_large",
         )
-
-
-def clean_summary(summary: str | None) -> str:
-    _refuse_control_characters(
-        summary or "",
-        _l("The summary contains an invisible control character: please remove it."),
-    )
-    summary = " ".join((summary or "").split())
-    if len(summary) > MAX_SUMMARY_LENGTH:
-        raise ValidationError(
-            _l("The summary is too long (at most %(limit)s characters).", limit=MAX_SUMMARY_LENGTH),
-            code="summary_too_long",
-        )
-    return summary
-
-
-def clean_names(names: Iterable[str] | str | None) -> list[str]:
-    """Co-authors or attribution parties: free-text names, one per item or line."""
-    if names is None:
-        return []
-    if isinstance(names, str):
-        names = names.replace(";", "\n").splitlines()
-    cleaned: list[str] = []
-    for raw in names:
-        if not isinstance(raw, str):
-            raise ValidationError(_l("Names must be text."), code="names_invalid")
-        _refuse_control_characters(
-            raw, _l("A name contains an invisible control character: please remove it.")
-        )
-        name = " ".join(raw.split())
-        if len(name) > 200:
-            raise ValidationError(
-                _l("A name is too long (at most 200 characters)."), code="names_invalid"
-            )
-        if name and name not in cleaned:
-            cleaned.append(name)
-    if len(cleaned) > MAX_COAUTHORS:
-        raise ValidationError(
-            _l("Too many names (at most %(limit)s).", limit=MAX_COAUTHORS), code="names_invalid"
-        )
-    return cleaned
-
-
-def clean_source(source: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The adapted work a page declares: {title, authors, url, license}, or None."""
-    if not source:
-        return None
-    if not isinstance(source, dict):
-        raise ValidationError(_l("The source must be an object."), code="source_invalid")
-    title = " ".join(str(source.get("title") or "").split())[:300]
-    url = str(source.get("url") or "").strip()[:500]
-    if url and not url.startswith(("http://", "https://")):
-        raise ValidationError(
-            _l("The source address must start with http:// or https://."),
-            code="source_invalid",
-        )
-    authors = clean_names(source.get("authors"))
-    license_ = str(source.get("license") or "").strip()
-    if license_:
-        license_ = licenses.normalize(license_)
-    if not (title or url or authors):
-        return None
-    return {"title": title, "authors": authors, "url": url, "license": license_ or None}
 
 
 # --- permissions (the rules live in commons.permissions) ----------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import pages
+from commons import attribution, pages
 from commons.errors import EditConflict, Forbidden, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Redirect, Revision
@@ -22,7 +22,7 @@ def test_create_makes_first_revision(member):
     assert page.tag_names == ["ess", "monnaie"]
     assert rev.number == 1 and rev.parent_id is None and rev.action == "create"
     assert rev.author_name == "marie" and rev.summary == "début"
-    assert rev.sha256 == pages.content_hash("Une monnaie.\n")
+    assert rev.sha256 == attribution.content_hash("Une monnaie.\n")
     assert page.current_revision_id == rev.id
 
 
