@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, update
 
 from commons import create_app, credits
+from commons.attribution import content_hash
 from commons.extensions import db
 from commons.models import Page, Revision
-from commons.pages import content_hash
 
 
 def build(revisions: int) -> None:

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, update
 
 from commons import auth
+from commons.attribution import content_hash
 from commons.extensions import db
 from commons.models import Link, Page, PageTag, Revision, Tag, User
-from commons.pages import content_hash
 from commons.slugs import slugify
 
 WORDS = [

@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
-from commons import auth, create_app, integrity, pages, search
+from commons import auth, create_app, integrity, page_queries, pages, search
 from commons.extensions import db
 from commons.models import Revision
 
@@ -193,14 +193,14 @@ def _verify(app, report: Report, clients: int) -> list[str]:
         problems.append(f"{report.unactionable_conflicts} conflicts without a revision to use")
     with app.app_context():
         for slug, number, mark in report.saves:
-            page = pages.get(slug)
+            page = page_queries.get(slug)
             revision = db.session.scalar(
                 select(Revision).where(Revision.page_id == page.id, Revision.number == number)
             )
             if revision is None or mark not in revision.body:
                 problems.append(f"{slug} revision {number} does not hold its save ({mark})")
         for (slug, _client), mark in report.last_marks.items():
-            body = pages.get(slug).current_revision.body
+            body = page_queries.get(slug).current_revision.body
             if mark not in body:
                 problems.append(f"lost update: {slug} lacks {mark!r}")
             word = mark.rsplit(" ", 1)[-1]
@@ -210,7 +210,7 @@ def _verify(app, report: Report, clients: int) -> list[str]:
         for slug, number, mark in report.contested:
             latest[slug] = max(latest.get(slug, (0, "")), (number, mark))
         for slug, (_number, mark) in latest.items():
-            if mark not in pages.get(slug).current_revision.body:
+            if mark not in page_queries.get(slug).current_revision.body:
                 problems.append(f"lost update: {slug} lacks the last common edit {mark!r}")
         expected = clients + SHARED_PAGES + len(report.saves)
         stored = db.session.scalar(select(db.func.count(Revision.id)))

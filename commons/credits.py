@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses, pages, render, serialize
+from . import licenses, page_queries, render, serialize
 from .extensions import db
 from .models import Page, Revision
 
@@ -202,11 +202,13 @@ def attribution(
 
 def media_credits(page: Page) -> list[dict[str, Any]]:
     """Credits of the files the page's current visible text shows: name, title, authors,
-    licence (a hidden text shows nothing, see :func:`pages.visible_text`)."""
+    licence (a hidden text shows nothing, see :func:`page_queries.visible_text`)."""
     from . import media
 
     revision = page.current_revision
-    names = render.media_targets(pages.visible_text(revision)) if revision is not None else []
+    names = (
+        render.media_targets(page_queries.visible_text(revision)) if revision is not None else []
+    )
     found = media.by_names(set(names))
     credited = []
     for name in names:

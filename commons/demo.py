@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import auth, pages
+from . import auth, page_queries, pages
 from .extensions import db
 from .models import Page, Role
 from .slugs import slugify
@@ -89,7 +89,7 @@ def load() -> int:
         author = auth.create_user(DEMO_AUTHOR, secrets.token_urlsafe(24), role=Role.MEMBER)
     created = 0
     for title, kind, tags, stem, parties in DEMO_PAGES:
-        if pages.find(slugify(title), include_deleted=True) is not None:
+        if page_queries.find(slugify(title), include_deleted=True) is not None:
             continue
         body = (DEMO_DIR / f"{stem}.md").read_text(encoding="utf-8")
         pages.save(

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from . import media
+from .attribution import content_hash
 from .extensions import db
 from .models import Media, MediaVersion, Page, Revision
-from .pages import content_hash
 
 #: Files of the media folder's store: ``ab/abcdef…`` (thumbnails live apart).
 _STORED = re.compile(r"[0-9a-f]{64}")

@@ -26,10 +26,10 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from . import licenses, permissions
+from .attribution import Author, clean_names, clean_source, clean_summary
 from .errors import Forbidden, NotFound, TooLarge, ValidationError
 from .extensions import db
 from .models import Media, MediaVersion, User, utcnow
-from .pages import Author, clean_names, clean_source, clean_summary
 from .slugs import slugify
 
 THUMBNAIL_WIDTH = 480

@@ -1,5 +1,6 @@
 """The page service: create, edit (with conflict detection and merge), rename,
-delete and restore, revert, history and backlinks.
+delete and restore, revert, protect, hide revisions. Reading pages, their history
+and backlinks is :mod:`commons.page_queries`.
 
 Every change appends an immutable :class:`Revision` and moves the page's
 pointer; nothing is overwritten. Functions take the acting user explicitly and
@@ -9,7 +10,6 @@ never read the request, so views, the API, the CLI and the importer share them.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,20 +19,25 @@ import merge3
 from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import ColumnElement
 
 from . import licenses, permissions, render
-from .errors import EditConflict, Forbidden, NotFound, TooLarge, ValidationError
+from .attribution import (
+    Author,
+    clean_names,
+    clean_source,
+    clean_summary,
+    content_hash,
+    refuse_control_characters,
+)
+from .errors import EditConflict, Forbidden, TooLarge, ValidationError
 from .extensions import db
 from .models import (
     Action,
     Kind,
     Link,
-    MediaVersion,
     Page,
     Redirect,
     Revision,
@@ -41,16 +46,14 @@ from .models import (
     VisibilityChange,
     utcnow,
 )
+from .page_queries import find, get_revision, visible_text
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
-from .text import has_control_characters
 
 #: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
 pages_changed = signal("pages-changed")
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
-MAX_SUMMARY_LENGTH = 500
-MAX_COAUTHORS = 50
 
 
 @dataclass
@@ -67,259 +70,11 @@ class SaveResult:
         return self.revision is None
 
 
-@dataclass
-class Author:
-    """Who makes a change: a local account, or an external author carried by an import."""
-
-    user: User | None
-    name: str
-    origin: str | None = None
-
-    @classmethod
-    def of(cls, user: User | None) -> Author:
-        if user is None:
-            return cls(None, str(_l("Anonymous")))
-        return cls(user, user.name)
-
-
-def content_hash(body: str) -> str:
-    """sha256 of a body, as stored on revisions and checked by bundles."""
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-# --- reading -----------------------------------------------------------------
-
-
-def find(slug: str, *, include_deleted: bool = False) -> Page | None:
-    """The page at ``slug``, or None. Does not follow redirects."""
-    page = db.session.scalar(select(Page).where(Page.slug == slug))
-    if page is None or (page.deleted and not include_deleted):
-        return None
-    return page
-
-
-def resolve(slug: str) -> tuple[Page | None, bool]:
-    """The page at ``slug`` or the page a rename moved it to; and whether it was redirected."""
-    page = db.session.scalar(
-        select(Page).where(Page.slug == slug).options(joinedload(Page.current_revision))
-    )
-    if page is not None:
-        return page, False
-    target = db.session.scalar(
-        select(Page).join(Redirect, Redirect.page_id == Page.id).where(Redirect.slug == slug)
-    )
-    return target, target is not None
-
-
-def get(slug: str, *, include_deleted: bool = False) -> Page:
-    """The page at ``slug``; raises :class:`NotFound`."""
-    page = find(slug, include_deleted=include_deleted)
-    if page is None:
-        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug))
-    return page
-
-
-def get_revision(page: Page, number: int) -> Revision:
-    """Revision ``number`` of ``page``; raises :class:`NotFound`."""
-    revision = db.session.scalar(
-        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
-    )
-    if revision is None:
-        raise NotFound(_l("This page has no revision %(number)s.", number=number))
-    return revision
-
-
-def history(page: Page, *, offset: int = 0, limit: int = 50) -> list[Revision]:
-    """Revisions of ``page``, newest first."""
-    return list(
-        db.session.scalars(
-            select(Revision)
-            .where(Revision.page_id == page.id)
-            .order_by(Revision.number.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-    )
-
-
-def previous_sizes(revisions: Sequence[Revision], *, reveal_hidden: bool) -> dict[int, int]:
-    """Size of each revision's parent (0 for a first one), by revision id, in one query.
-
-    For size deltas. Without ``reveal_hidden``, a revision whose parent is hidden has
-    none: its delta would betray the hidden text's size.
-    """
-    parent_ids = {rev.parent_id for rev in revisions if rev.parent_id}
-    rows = (
-        db.session.execute(
-            select(Revision.id, Revision.size, Revision.hidden).where(Revision.id.in_(parent_ids))
-        ).all()
-        if parent_ids
-        else []
-    )
-    sizes = {row_id: size for row_id, size, hidden in rows if reveal_hidden or not hidden}
-    return {
-        rev.id: sizes[rev.parent_id] if rev.parent_id else 0
-        for rev in revisions
-        if not rev.parent_id or rev.parent_id in sizes
-    }
-
-
-def recent_changes(*, offset: int = 0, limit: int = 50) -> list[Revision]:
-    """The latest revisions across the wiki, newest first."""
-    return list(
-        db.session.scalars(
-            select(Revision).order_by(Revision.id.desc()).offset(offset).limit(limit)
-        )
-    )
-
-
-_VISITOR_STAMP = (
-    select(
-        Page.id,
-        Page.current_revision_id,
-        Page.protected,
-        Revision.hidden,
-        select(func.max(Revision.id)).scalar_subquery(),
-        select(func.max(MediaVersion.id)).scalar_subquery(),
-        select(func.max(VisibilityChange.id)).scalar_subquery(),
-    )
-    .join(Revision, Revision.id == Page.current_revision_id)
-    .where(Page.slug == bindparam("slug"), Page.deleted.is_(False))
-)
-
-
-def visitor_stamp(slug: str) -> tuple[Any, ...] | None:
-    """What a visitor's view of the live page at ``slug`` depends on, in one cheap query.
-
-    The page, its current revision and whether that revision is hidden or the page
-    protected (which add no revision), and the newest revision, media version and
-    visibility change anywhere, which change whenever any page or file is saved,
-    renamed, deleted or restored, or a revision hidden (what links here). None for a
-    missing or deleted page.
-    """
-    # This runs on every visit: the statement is compiled once per database dialect and
-    # run on a pooled driver connection, which costs a fifth of a session's round trip.
-    sql, parameters = _stamp_statement(db.engine.dialect)
-    connection = db.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, parameters(slug))
-        row = cursor.fetchone()
-    finally:
-        connection.close()
-    return None if row is None else tuple(row)
-
-
-@functools.lru_cache(maxsize=8)
-def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
-    """The visitor stamp's SQL for ``dialect``, and how to pass it a slug."""
-    compiled = _VISITOR_STAMP.compile(dialect=dialect)
-    if compiled.positional:
-        return str(compiled), lambda slug: (slug,)
-    return str(compiled), lambda slug: {"slug": slug}
-
-
-def visible_text(revision: Revision) -> str:
-    """The text of the page as anyone may see it at ``revision``.
-
-    The revision's own text; when it is hidden, that of the newest older revision
-    that is not ("" when there is none). Every change made on a page whose current
-    revision is hidden (an edit, a merge, a rename, a deletion or a restoration)
-    starts from this text, so the hidden text never comes back into a visible one.
-    """
-    if not revision.hidden:
-        return revision.body
-    body = db.session.scalar(
-        select(Revision.body)
-        .where(
-            Revision.page_id == revision.page_id,
-            Revision.number < revision.number,
-            Revision.hidden.is_(False),
-        )
-        .order_by(Revision.number.desc())
-        .limit(1)
-    )
-    return body or ""
-
-
-def count_revisions() -> int:
-    return db.session.scalar(select(func.count(Revision.id))) or 0
-
-
-def backlinks(page: Page) -> list[Page]:
-    """Live pages whose current text links to ``page``."""
-    return list(
-        db.session.scalars(
-            select(Page)
-            .join(Link, Link.source_id == Page.id)
-            .where(Link.target_slug == page.slug, Page.deleted.is_(False))
-            .order_by(Page.title)
-        )
-    )
-
-
-def existing_slugs(slugs: Iterable[str]) -> set[str]:
-    """Which of ``slugs`` are live pages, in one query."""
-    wanted = set(slugs)
-    if not wanted:
-        return set()
-    return set(
-        db.session.scalars(select(Page.slug).where(Page.slug.in_(wanted), Page.deleted.is_(False)))
-    )
-
-
-def list_pages(
-    *, kind: str | None = None, tag: str | None = None, offset: int = 0, limit: int = 50
-) -> tuple[list[Page], int]:
-    """Live pages, by title, filtered by kind and tag; with the total count."""
-    query = select(Page).where(Page.deleted.is_(False))
-    if kind:
-        query = query.where(Page.kind == kind)
-    if tag:
-        query = query.join(Page.tags).where(Tag.name == tag)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.options(selectinload(Page.tags)).order_by(Page.title)
-    pages = list(db.session.scalars(ordered.offset(offset).limit(limit)))
-    return pages, total
-
-
-def kind_counts() -> dict[str, int]:
-    """Number of live pages of each kind."""
-    rows = db.session.execute(
-        select(Page.kind, func.count(Page.id)).where(Page.deleted.is_(False)).group_by(Page.kind)
-    )
-    counts = {kind.value: 0 for kind in Kind}
-    counts.update(dict(rows.all()))
-    return counts
-
-
-def tag_counts(*, most_used: int | None = None) -> list[tuple[str, int]]:
-    """Tags used by live pages with their page counts, by name.
-
-    With ``most_used``, only that many of the most used tags (still listed by name).
-    """
-    count = func.count(Page.id)
-    query = (
-        select(Tag.name, count).join(Page.tags).where(Page.deleted.is_(False)).group_by(Tag.name)
-    )
-    if most_used is not None:
-        top = query.order_by(count.desc(), Tag.name).limit(most_used).subquery()
-        query = select(top.c.name, top.c[1])
-        return sorted(((name, n) for name, n in db.session.execute(query).all()))
-    return [(name, n) for name, n in db.session.execute(query.order_by(Tag.name)).all()]
-
-
 # --- validation ----------------------------------------------------------------
 
 
-def _refuse_control_characters(text: str, message: Any) -> None:
-    """Invisible control characters (U+0001...) would break the Atom feed and copies."""
-    if has_control_characters(text):
-        raise ValidationError(message, code="control_character")
-
-
 def clean_title(title: str | None) -> str:
-    _refuse_control_characters(
+    refuse_control_characters(
         title or "",
         _l("The title contains an invisible control character: please remove it."),
     )
@@ -415,69 +170,6 @@ def check_body_size(size: int) -> None:
             ),
             code="body_too_large",
         )
-
-
-def clean_summary(summary: str | None) -> str:
-    _refuse_control_characters(
-        summary or "",
-        _l("The summary contains an invisible control character: please remove it."),
-    )
-    summary = " ".join((summary or "").split())
-    if len(summary) > MAX_SUMMARY_LENGTH:
-        raise ValidationError(
-            _l("The summary is too long (at most %(limit)s characters).", limit=MAX_SUMMARY_LENGTH),
-            code="summary_too_long",
-        )
-    return summary
-
-
-def clean_names(names: Iterable[str] | str | None) -> list[str]:
-    """Co-authors or attribution parties: free-text names, one per item or line."""
-    if names is None:
-        return []
-    if isinstance(names, str):
-        names = names.replace(";", "\n").splitlines()
-    cleaned: list[str] = []
-    for raw in names:
-        if not isinstance(raw, str):
-            raise ValidationError(_l("Names must be text."), code="names_invalid")
-        _refuse_control_characters(
-            raw, _l("A name contains an invisible control character: please remove it.")
-        )
-        name = " ".join(raw.split())
-        if len(name) > 200:
-            raise ValidationError(
-                _l("A name is too long (at most 200 characters)."), code="names_invalid"
-            )
-        if name and name not in cleaned:
-            cleaned.append(name)
-    if len(cleaned) > MAX_COAUTHORS:
-        raise ValidationError(
-            _l("Too many names (at most %(limit)s).", limit=MAX_COAUTHORS), code="names_invalid"
-        )
-    return cleaned
-
-
-def clean_source(source: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The adapted work a page declares: {title, authors, url, license}, or None."""
-    if not source:
-        return None
-    if not isinstance(source, dict):
-        raise ValidationError(_l("The source must be an object."), code="source_invalid")
-    title = " ".join(str(source.get("title") or "").split())[:300]
-    url = str(source.get("url") or "").strip()[:500]
-    if url and not url.startswith(("http://", "https://")):
-        raise ValidationError(
-            _l("The source address must start with http:// or https://."),
-            code="source_invalid",
-        )
-    authors = clean_names(source.get("authors"))
-    license_ = str(source.get("license") or "").strip()
-    if license_:
-        license_ = licenses.normalize(license_)
-    if not (title or url or authors):
-        return None
-    return {"title": title, "authors": authors, "url": url, "license": license_ or None}
 
 
 # --- permissions (the rules live in commons.permissions) ----------------------------

@@ -8,7 +8,7 @@ from html import escape
 from flask_babel import gettext
 from sqlalchemy import select
 
-from . import licenses, media, pages, render
+from . import licenses, media, page_queries, render
 from .extensions import db
 from .models import Media, RenderedRevision, Revision
 
@@ -49,7 +49,7 @@ def _uncached(revision: Revision, result: render.Rendered) -> RenderedRevision:
 
 def _finish(html: str, links: list[str], media_names: list[str]) -> str:
     """What depends on other pages and files: missing links, media credit lines."""
-    missing = set(links) - pages.existing_slugs(links)
+    missing = set(links) - page_queries.existing_slugs(links)
     html = render.mark_missing_links(html, missing)
     if media_names:
         found = media.by_names(set(media_names))

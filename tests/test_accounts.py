@@ -9,7 +9,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from commons import auth, pages
+from commons import auth, page_queries, pages
 from commons.errors import ValidationError
 from commons.extensions import db
 from commons.models import ApiToken, User
@@ -174,7 +174,7 @@ def test_an_invented_bearer_header_never_passes_for_a_token(csrf_app, member) ->
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
     assert response.json["error"]["code"] == "invalid_token"
-    assert pages.find("sans-jeton") is None
+    assert page_queries.find("sans-jeton") is None
 
 
 def test_a_revoked_token_is_refused_even_beside_a_session(client, auth_actions, member) -> None:
@@ -200,7 +200,7 @@ def test_a_read_token_can_only_read(client, member) -> None:
     )
     assert refused.status_code == 403
     assert refused.headers["WWW-Authenticate"] == 'Bearer error="insufficient_scope"'
-    assert pages.find("par-lecture") is None
+    assert page_queries.find("par-lecture") is None
 
 
 def test_tokens_page_creates_lists_and_revokes(client, auth_actions, member) -> None:

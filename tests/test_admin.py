@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commons import auth as accounts
-from commons import pages
+from commons import page_queries
 from tests.conftest import PASSWORD
 
 
@@ -48,4 +48,4 @@ def test_a_blocked_member_can_no_longer_edit(client, auth, admin, member) -> Non
         "/wiki/essai/edit", data={"title": "Essai", "body": "x", "accept_license": "on"}
     )
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert pages.find("essai") is None
+    assert page_queries.find("essai") is None

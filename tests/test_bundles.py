@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commons import auth as auth_service
-from commons import bundles, credits, integrity, pages
+from commons import bundles, credits, integrity, page_queries, pages
 from commons.errors import CommonsError, NotFound, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
@@ -77,7 +77,7 @@ def sample(editor, member, admin) -> None:
         base_revision=1,
         author=editor,
     )
-    pages.set_revision_hidden(pages.get_revision(shop, 1), True, author=admin)
+    pages.set_revision_hidden(page_queries.get_revision(shop, 1), True, author=admin)
     renamed = pages.save(
         None, title="Ancien titre", body="Synthèse.\n", kind="synthesis", author=editor
     ).page
@@ -407,10 +407,10 @@ def test_import_without_history_credits_every_contributor(
     data = export(bundles.Selection(everything=True))
     with fresh_commons().app_context():
         report = bundles.import_bundle(io.BytesIO(data))
-        tool = pages.get("outils-d-animation-de-la-cooperation")
-        (revision,) = pages.history(tool)
+        tool = page_queries.get("outils-d-animation-de-la-cooperation")
+        (revision,) = page_queries.history(tool)
         names = {c.name for c in credits.contributors(tool)}
-        shop = pages.get("epicerie-solidaire")
+        shop = page_queries.get("epicerie-solidaire")
         shop_body = shop.current_revision.body
         assert integrity.check() == []
     # Only the current texts travelled; the shop's first revision is hidden, so it has no
@@ -434,7 +434,7 @@ def test_existing_pages_are_skipped_by_default(app, editor, changed) -> None:
     changed.clear()
     report = bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())))
     assert [(i.slug, i.reason) for i in report.skipped] == [("outil", "exists")]
-    assert pages.get("outil").current_revision.body == "ici" and changed == []
+    assert page_queries.get("outil").current_revision.body == "ici" and changed == []
 
 
 def test_rename_imports_under_the_next_free_address(app, editor) -> None:
@@ -443,7 +443,7 @@ def test_rename_imports_under_the_next_free_address(app, editor) -> None:
     report = bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())), on_conflict="rename")
     (created,) = report.created
     assert (created.slug, created.original_slug) == ("outil-3", "outil")
-    page = pages.get("outil-3")
+    page = page_queries.get("outil-3")
     assert page.current_revision.body == BODY and page.current_revision.author_name == "Camille"
 
 
@@ -454,7 +454,7 @@ def test_merge_adds_the_bundle_text_on_top_with_its_authors(app, editor, changed
     manifest["pages"][0]["revisions"][0]["coauthors"] = ["Atelier"]
     report = bundles.import_bundle(io.BytesIO(bundle_of(manifest)), on_conflict="merge")
     assert [item.slug for item in report.merged] == ["outil"]
-    page = pages.get("outil")
+    page = page_queries.get("outil")
     revision = page.current_revision
     assert (revision.number, revision.action, revision.body) == (2, "merge", BODY)
     assert revision.author_id is None and revision.author_name == "Camille"
@@ -469,7 +469,7 @@ def test_merge_keeps_a_more_protective_local_licence(app, editor) -> None:
     pages.save("outil", title="Outil", body="ici", author=editor)
     manifest = minimal_manifest(license="CC0-1.0")
     bundles.import_bundle(io.BytesIO(bundle_of(manifest)), on_conflict="merge")
-    assert pages.get("outil").license == "CC-BY-SA-4.0"
+    assert page_queries.get("outil").license == "CC-BY-SA-4.0"
 
 
 def test_a_hidden_current_text_arrives_hidden_and_is_never_merged(app, editor) -> None:
@@ -479,7 +479,7 @@ def test_a_hidden_current_text_arrives_hidden_and_is_never_merged(app, editor) -
         del revision[key]
     revision["hidden"] = True
     report = bundles.import_bundle(io.BytesIO(bundle_of(manifest, {})))
-    current = pages.get("outil").current_revision
+    current = page_queries.get("outil").current_revision
     assert report.created[0].revisions == 1 and current.hidden and current.body == ""
     merged = bundles.import_bundle(io.BytesIO(bundle_of(manifest, {})), on_conflict="merge")
     assert [(i.slug, i.reason) for i in merged.skipped] == [("outil", "hidden")]
@@ -809,7 +809,7 @@ def test_import_page_shows_the_report(client, auth, editor) -> None:
     response = client.post("/import", data=upload, content_type="multipart/form-data")
     assert response.status_code == 200
     assert 'href="/wiki/outil"' in response.get_data(as_text=True)
-    assert pages.get("outil").current_revision.author_name == "Camille"
+    assert page_queries.get("outil").current_revision.author_name == "Camille"
 
 
 def test_import_page_shows_what_is_wrong(client, auth, editor) -> None:

@@ -15,7 +15,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select
 
-from commons import bundles, credits, integrity, media, pages, rendered
+from commons import bundles, credits, integrity, media, page_queries, pages, rendered
 from commons import search as search_service
 from commons.errors import CommonsError, TooLarge, ValidationError
 from commons.extensions import db
@@ -324,7 +324,7 @@ def test_round_trip_with_history_reproduces_the_media_and_their_figures(
             (version.media.name, version.author_id, version.origin)
             for version in db.session.scalars(select(MediaVersion))
         }
-        page = pages.get("atelier")
+        page = page_queries.get("atelier")
         html = rendered.revision_view(page.current_revision).html
         page_credits = credits.credits_json(page)["media"]
         found = [hit.name for hit in search_service.search("Studio Graphique").media]
@@ -582,7 +582,7 @@ def test_rename_imports_under_a_free_name_and_keeps_the_pages_references(app, me
     assert imported.title == "Affiche" and imported.current_version.author_name == "Camille"
     assert media.file_path(imported.current_version.sha256).read_bytes() == RED
     # The page's text is kept as it was written: it still names affiche.png.
-    assert pages.get("outil").current_revision.body == body
+    assert page_queries.get("outil").current_revision.body == body
 
 
 def test_merge_adds_the_bundle_file_as_a_new_version(app, member) -> None:

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from commons import credits, licenses, pages
+from commons import credits, licenses, page_queries, pages
 from commons.errors import ValidationError
 
 SOURCE = {
@@ -173,7 +173,7 @@ def test_refused_licence_in_the_form_keeps_the_text(client, auth, member) -> Non
     )
     assert response.status_code == 400
     assert "mon texte" in response.get_data(as_text=True)
-    assert pages.find("essai") is None
+    assert page_queries.find("essai") is None
 
 
 def test_saving_records_the_licence_agreement(member) -> None:
@@ -224,10 +224,10 @@ def test_chain_of_modification_notices(client, app, editor, member) -> None:
     bundles.export_bundle(
         stream, bundles.Selection(slug="chaine", history=True), base_url="https://a.example/"
     )
-    pages.delete(pages.get("chaine"), author=editor)
+    pages.delete(page_queries.get("chaine"), author=editor)
     stream.seek(0)
     bundles.import_bundle(stream, on_conflict="rename")
-    imported = pages.get("chaine-2")
+    imported = page_queries.get("chaine-2")
     pages.save("chaine-2", title="Chaîne", body="a\nb\n", author=member)
     notices = credits.modification_notices(imported)
     assert [n.origin for n in notices] == ["https://a.example/wiki/chaine", None]
@@ -273,7 +273,7 @@ def crowded_page(member, editor, admin):
     manifest["pages"][0]["revisions"][0]["author"] = "marie"
     report = bundles.import_bundle(io.BytesIO(bundle_of(manifest)), on_conflict="merge")
     assert [item.slug for item in report.merged] == ["outil"]
-    return pages.get("outil")
+    return page_queries.get("outil")
 
 
 def _credits_page_rows(html: str) -> list[tuple[str, str]]:

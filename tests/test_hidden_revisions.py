@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from commons import auth, pages, search
+from commons import auth, page_queries, pages, search
 from commons.errors import Forbidden, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
@@ -62,7 +62,7 @@ def page(app, member, admin):
     pages.save("contacts", title="Contacts", body=VISIBLE, author=member)
     hidden = pages.save("contacts", title="Contacts", body=HIDDEN, author=member).revision
     pages.set_revision_hidden(hidden, True, author=admin)
-    return pages.get("contacts")
+    return page_queries.get("contacts")
 
 
 def text(response) -> str:
@@ -70,8 +70,8 @@ def text(response) -> str:
 
 
 def visible_revisions_hold_no_secret(slug: str = "contacts") -> None:
-    page = pages.get(slug, include_deleted=True)
-    for revision in pages.history(page):
+    page = page_queries.get(slug, include_deleted=True)
+    for revision in page_queries.history(page):
         assert revision.hidden or SECRET not in revision.body, revision.number
 
 
@@ -198,7 +198,7 @@ def test_saving_the_editor_as_it_came_publishes_no_hidden_text(client, page, rol
         "accept_license": "on",
     }
     response = client.post("/wiki/contacts/edit", data=form)
-    current = pages.get("contacts").current_revision
+    current = page_queries.get("contacts").current_revision
     if role in MEMBERS:
         assert response.status_code == 302
         assert current.number == 4 and not current.hidden and current.body == VISIBLE
@@ -274,10 +274,10 @@ def test_restoring_a_page_whose_deletion_is_hidden_keeps_its_text_hidden(
     deletion = pages.delete(page, author=editor)
     assert SECRET in deletion.body
     for number in (2, 3):
-        pages.set_revision_hidden(pages.get_revision(page, number), True, author=admin)
+        pages.set_revision_hidden(page_queries.get_revision(page, number), True, author=admin)
     response = client.post("/wiki/contacts/restore")
     assert SECRET not in text(response)
-    page = pages.get("contacts", include_deleted=True)
+    page = page_queries.get("contacts", include_deleted=True)
     assert page.deleted == (role not in EDITORS)
     if role in EDITORS:
         assert page.current_revision.body == FIRST
@@ -287,12 +287,12 @@ def test_restoring_a_page_whose_deletion_is_hidden_keeps_its_text_hidden(
 def test_hiding_the_current_revision_takes_its_links_away(client, member, admin) -> None:
     pages.save(None, title="Cible", body="Une page.\n", author=member)
     source = pages.save(None, title="Source", body="Voir [[Cible]].\n", author=member).page
-    assert pages.backlinks(pages.get("cible")) == [source]
+    assert page_queries.backlinks(page_queries.get("cible")) == [source]
     pages.set_revision_hidden(source.current_revision, True, author=admin)
-    assert pages.backlinks(pages.get("cible")) == []
+    assert page_queries.backlinks(page_queries.get("cible")) == []
     assert "/wiki/source" not in text(client.get("/wiki/cible"))
     pages.set_revision_hidden(source.current_revision, False, author=admin)
-    assert pages.backlinks(pages.get("cible")) == [source]
+    assert page_queries.backlinks(page_queries.get("cible")) == [source]
 
 
 # --- the search index of every process ------------------------------------------------------
@@ -349,7 +349,7 @@ def test_deleted_pages_are_for_editors_only(client, deleted, role) -> None:
 def test_a_member_cannot_restore_a_deleted_page_from_the_editor(client, deleted, role):
     form = {"title": "Ancienne", "body": "Revenue.\n", "accept_license": "on"}
     response = client.post("/wiki/ancienne/edit", data=form)
-    page = pages.get("ancienne", include_deleted=True)
+    page = page_queries.get("ancienne", include_deleted=True)
     assert page.deleted == (role not in EDITORS)
     if role not in EDITORS:
         assert response.status_code == 404
@@ -358,7 +358,7 @@ def test_a_member_cannot_restore_a_deleted_page_from_the_editor(client, deleted,
 def test_saving_restores_a_deleted_page_for_editors_only(deleted, member, editor) -> None:
     with pytest.raises(Forbidden):
         pages.save("ancienne", title="Ancienne", body="Revenue.\n", author=member)
-    assert pages.get("ancienne", include_deleted=True).deleted
+    assert page_queries.get("ancienne", include_deleted=True).deleted
     restored = pages.save("ancienne", title="Ancienne", body="Revenue.\n", author=editor)
     assert restored.revision.action == "restore" and not restored.page.deleted
 
@@ -368,7 +368,7 @@ def test_saving_through_the_api_restores_a_deleted_page_for_editors_only(
 ):
     payload = {"body": "Revenue.\n", "base_revision": 3}
     response = client.put("/api/v1/pages/ancienne", json=payload, headers=bearer)
-    restored = not pages.get("ancienne", include_deleted=True).deleted
+    restored = not page_queries.get("ancienne", include_deleted=True).deleted
     assert restored == (role in EDITORS)
     if role == "member":
         assert response.status_code == 403
@@ -380,7 +380,7 @@ def test_saving_through_the_api_restores_a_deleted_page_for_editors_only(
 def test_a_hidden_revision_cannot_be_reverted_to(client, auth, member, admin) -> None:
     page = pages.save(None, title="Contacts", body=HIDDEN, author=member).page
     pages.save("contacts", title="Contacts", body=VISIBLE, author=member)
-    pages.set_revision_hidden(pages.get_revision(page, 1), True, author=admin)
+    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     with pytest.raises(ValidationError) as refused:
         pages.revert(page, 1, author=admin)
     assert refused.value.code == "hidden"
@@ -388,7 +388,7 @@ def test_a_hidden_revision_cannot_be_reverted_to(client, auth, member, admin) ->
     response = client.post("/wiki/contacts/revert/1")
     assert response.status_code == 400
     assert SECRET not in text(response)
-    assert pages.get("contacts").revision_count == 2
+    assert page_queries.get("contacts").revision_count == 2
     visible_revisions_hold_no_secret()
 
 
@@ -407,13 +407,13 @@ def test_reverting_to_a_looser_licence_is_refused_like_a_save(client, auth, memb
     assert refused.value.code == "license_refused"
     auth.login(member)
     assert client.post("/wiki/guide/revert/1").status_code == 400
-    current = pages.get("guide")
+    current = page_queries.get("guide")
     assert (current.license, current.revision_count) == ("CC-BY-SA-4.0", 2)
 
 
 def test_revert_brings_back_text_and_metadata_for_whoever_may_edit(client, page, role) -> None:
     response = client.post("/wiki/contacts/revert/1")
-    current = pages.get("contacts").current_revision
+    current = page_queries.get("contacts").current_revision
     if role in MEMBERS:
         assert response.status_code == 302
         assert (current.number, current.action, current.body) == (4, "revert", FIRST)
@@ -424,7 +424,7 @@ def test_revert_brings_back_text_and_metadata_for_whoever_may_edit(client, page,
 def test_revert_of_a_protected_page_needs_an_editor(client, page, editor, role) -> None:
     pages.set_protected(page, True, author=editor)
     client.post("/wiki/contacts/revert/1")
-    reverted = pages.get("contacts").revision_count == 4
+    reverted = page_queries.get("contacts").revision_count == 4
     assert reverted == (role in EDITORS)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from commons import bundles, media, pages
+from commons import bundles, media, page_queries, pages
 from commons.errors import TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Media, MediaVersion, Page, Revision
@@ -83,8 +83,11 @@ def test_a_history_moving_towards_by_sa_keeps_each_revision_licence(app) -> None
     manifest = two_revisions("CC0-1.0", "CC-BY-SA-4.0")
     files = {"pages/outil.md": BODY, "revisions/outil/1.md": OLDER}
     bundles.import_bundle(io.BytesIO(bundle_of(manifest, files)))
-    page = pages.get("outil")
-    assert [pages.get_revision(page, n).license for n in (1, 2)] == ["CC0-1.0", "CC-BY-SA-4.0"]
+    page = page_queries.get("outil")
+    assert [page_queries.get_revision(page, n).license for n in (1, 2)] == [
+        "CC0-1.0",
+        "CC-BY-SA-4.0",
+    ]
 
 
 def test_a_media_history_moving_away_from_by_sa_is_refused(app, local_page) -> None:
@@ -118,7 +121,7 @@ def test_an_imported_page_cannot_launder_its_by_sa_source(app, local_page, licen
 
 def test_an_imported_by_sa_page_may_declare_a_by_sa_source(app) -> None:
     bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest(source=BY_SA_SOURCE))))
-    assert pages.get("outil").source["license"] == "CC-BY-SA-4.0"
+    assert page_queries.get("outil").source["license"] == "CC-BY-SA-4.0"
 
 
 def test_an_imported_media_cannot_launder_its_by_sa_source(app, local_page) -> None:
@@ -135,12 +138,12 @@ def test_a_saved_page_cannot_launder_its_by_sa_source(app, editor) -> None:
         pages.save(
             None, title="Fiche", body="x", license="CC0-1.0", source=BY_SA_SOURCE, author=editor
         )
-    assert caught.value.code == "license_refused" and pages.find("fiche") is None
+    assert caught.value.code == "license_refused" and page_queries.find("fiche") is None
     page = pages.save(None, title="Fiche", body="x", license="CC-BY-4.0", author=editor).page
     with pytest.raises(ValidationError):
         pages.save("fiche", title="Fiche", body="y", source=BY_SA_SOURCE, author=editor)
     db.session.rollback()
-    assert pages.get("fiche").source is None and page.revision_count == 1
+    assert page_queries.get("fiche").source is None and page.revision_count == 1
     saved = pages.save(
         "fiche", title="Fiche", body="y", license="CC-BY-SA-4.0", source=BY_SA_SOURCE, author=editor
     )
@@ -254,7 +257,7 @@ def test_merge_into_a_page_deleted_here_leaves_it_deleted_and_says_so(app, edito
     report = bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())), on_conflict="merge")
     assert [(item.slug, item.reason) for item in report.skipped] == [("outil", "deleted")]
     assert report.merged == [] and stored() == before
-    assert pages.get("outil", include_deleted=True).deleted
+    assert page_queries.get("outil", include_deleted=True).deleted
 
 
 def test_the_import_form_reports_a_page_left_deleted(client, auth, editor) -> None:
@@ -286,10 +289,10 @@ def test_imported_revisions_record_who_imported_them(app, client, editor) -> Non
     for key in ("sha256", "size", "path"):
         del older[key]
     bundles.import_bundle(io.BytesIO(bundle_of(manifest)), importer=editor)
-    page = pages.get("outil")
-    hidden = pages.get_revision(page, 1)
+    page = page_queries.get("outil")
+    hidden = page_queries.get_revision(page, 1)
     assert hidden.hidden and hidden.author_name == "Quelqu’un d’autre"
-    assert {rev.imported_by for rev in pages.history(page)} == {editor.name}
+    assert {rev.imported_by for rev in page_queries.history(page)} == {editor.name}
     listed = client.get("/api/v1/pages/outil/revisions", headers=bearer(editor)).get_json()
     assert {rev["imported_by"] for rev in listed["revisions"]} == {editor.name}
     assert f"par {editor.name}" in client.get(
@@ -300,7 +303,10 @@ def test_imported_revisions_record_who_imported_them(app, client, editor) -> Non
 def test_local_saves_and_command_line_imports_record_no_importer(app, editor) -> None:
     bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())))
     pages.save("outil", title="Outil", body="Suite.\n", author=editor)
-    assert [rev.imported_by for rev in pages.history(pages.get("outil"))] == [None, None]
+    assert [rev.imported_by for rev in page_queries.history(page_queries.get("outil"))] == [
+        None,
+        None,
+    ]
 
 
 # --- text uploads ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import select
 
-from commons import integrity, media, pages
+from commons import integrity, media, page_queries, pages
 from commons.extensions import db
 from commons.models import Revision
 
@@ -96,7 +96,7 @@ def test_concurrent_edits_through_http_merge_or_conflict_and_never_lose(app, mem
     winners = [n for n in TOGETHER if statuses[n] == 302]
     assert len(winners) == 1, statuses
     assert sorted(statuses[n] for n in TOGETHER if n not in winners) == [409, 409]
-    page = pages.get("course")
+    page = page_queries.get("course")
     expected = _course(dict(_edit_of(n) for n in (*APART, *winners)))
     assert page.current_revision.body == expected
     assert page.revision_count == 1 + len(APART) + len(winners)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import pages
+from commons import attribution, page_queries, pages
 from commons.errors import EditConflict, Forbidden, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Redirect, Revision
@@ -22,7 +22,7 @@ def test_create_makes_first_revision(member):
     assert page.tag_names == ["ess", "monnaie"]
     assert rev.number == 1 and rev.parent_id is None and rev.action == "create"
     assert rev.author_name == "marie" and rev.summary == "début"
-    assert rev.sha256 == pages.content_hash("Une monnaie.\n")
+    assert rev.sha256 == attribution.content_hash("Une monnaie.\n")
     assert page.current_revision_id == rev.id
 
 
@@ -53,7 +53,7 @@ def test_edit_appends_revision_with_parent(member):
     )
     assert second.revision.number == 2
     assert second.revision.parent_id == first.revision.id
-    assert pages.get_revision(second.page, 1).body == "Une monnaie.\n"
+    assert page_queries.get_revision(second.page, 1).body == "Une monnaie.\n"
 
 
 def test_non_overlapping_concurrent_edits_merge(member, editor):
@@ -157,7 +157,7 @@ def test_rename_keeps_history_and_redirects(member, editor):
     rev = pages.rename(page, "Monnaies locales complémentaires", author=editor)
     assert rev.action == "rename" and rev.number == 2
     assert page.slug == "monnaies-locales-complementaires"
-    found, redirected = pages.resolve("monnaie-locale")
+    found, redirected = page_queries.resolve("monnaie-locale")
     assert found.id == page.id and redirected
     assert db.session.get(Redirect, "monnaie-locale").page_id == page.id
 
@@ -172,11 +172,11 @@ def test_rename_to_taken_slug_is_refused(member, editor):
 def test_delete_and_restore_are_revisions(member, editor):
     page = make(member).page
     pages.delete(page, author=editor, summary="doublon")
-    assert pages.find(page.slug) is None
+    assert page_queries.find(page.slug) is None
     assert page.current_revision.action == "delete"
     pages.restore(page, author=editor)
-    assert pages.find(page.slug) is not None
-    assert [r.action for r in pages.history(page)] == ["restore", "delete", "create"]
+    assert page_queries.find(page.slug) is not None
+    assert [r.action for r in page_queries.history(page)] == ["restore", "delete", "create"]
     assert page.current_revision.body == "Une monnaie.\n"
 
 
@@ -197,15 +197,15 @@ def test_revert_appends_old_content(member):
 def test_links_and_backlinks(member):
     make(member, title="Monnaie locale", body="Voir [[Épicerie solidaire]].")
     target = make(member, title="Épicerie solidaire", body="Rien.").page
-    assert [p.slug for p in pages.backlinks(target)] == ["monnaie-locale"]
-    assert pages.existing_slugs(["epicerie-solidaire", "absente"]) == {"epicerie-solidaire"}
+    assert [p.slug for p in page_queries.backlinks(target)] == ["monnaie-locale"]
+    assert page_queries.existing_slugs(["epicerie-solidaire", "absente"]) == {"epicerie-solidaire"}
 
 
 def test_listing_and_counts(member):
     make(member, title="A", kind="tool", tags=["x"])
     make(member, title="B", kind="tool", tags=["y"])
     make(member, title="C", kind="experiment", tags=["x"])
-    assert pages.kind_counts()["tool"] == 2
-    assert dict(pages.tag_counts()) == {"x": 2, "y": 1}
-    found, total = pages.list_pages(tag="x")
+    assert page_queries.kind_counts()["tool"] == 2
+    assert dict(page_queries.tag_counts()) == {"x": 2, "y": 1}
+    found, total = page_queries.list_pages(tag="x")
     assert total == 2 and [p.title for p in found] == ["A", "C"]

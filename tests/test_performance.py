@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from commons import pages
+from commons import page_queries, pages
 from commons.extensions import db
 
 
@@ -27,7 +27,7 @@ def counted_queries() -> Iterator[list[str]]:
 
 
 def _grow(member, slug: str, revisions: int, links: int) -> None:
-    title = pages.get(slug).title
+    title = page_queries.get(slug).title
     for number in range(revisions):
         body = f"Version {number}\n\n" + " ".join(f"[[Page {n}]]" for n in range(links)) + "\n"
         pages.save(slug, title=title, body=body, author=member)
@@ -133,7 +133,7 @@ def test_hiding_a_revision_reaches_visitors_at_once(client, member, admin) -> No
     page = pages.save(None, title="Secret", body="06 11 22 33 44\n", author=member).page
     pages.save(page.slug, title="Secret", body="rien\n", author=member)
     assert "06 11 22 33 44" in client.get("/wiki/secret?rev=1").get_data(as_text=True)
-    pages.set_revision_hidden(pages.get_revision(page, 1), True, author=admin)
+    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     assert "06 11 22 33 44" not in client.get("/wiki/secret?rev=1").get_data(as_text=True)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from commons import auth, media, pages
+from commons import auth, media, page_queries, pages
 from commons.errors import Forbidden
 from commons.extensions import db
 from commons.models import ApiToken, User
@@ -56,7 +56,7 @@ def _edit(title: str) -> dict:
 
 
 def _body(slug: str) -> str:
-    page = pages.find(slug)
+    page = page_queries.find(slug)
     return page.current_revision.body if page else ""
 
 
@@ -65,11 +65,11 @@ def _edited(slug: str, body: str = "texte modifié") -> Callable[[Any], bool]:
 
 
 def _exists(slug: str) -> Callable[[Any], bool]:
-    return lambda _response: pages.find(slug) is not None
+    return lambda _response: page_queries.find(slug) is not None
 
 
 def _deleted(slug: str) -> bool:
-    page = pages.find(slug, include_deleted=True)
+    page = page_queries.find(slug, include_deleted=True)
     return page is not None and page.deleted
 
 
@@ -155,14 +155,14 @@ CASES = [
         "/wiki/a-proteger/protect",
         EDITORS,
         data={"protected": "1"},
-        done=lambda _: pages.get("a-proteger").protected,
+        done=lambda _: page_queries.get("a-proteger").protected,
     ),
     Case(
         "POST",
         "/wiki/a-cacher/hide/1",
         ADMINS,
         data={"hidden": "1"},
-        done=lambda _: pages.get_revision(pages.get("a-cacher"), 1).hidden,
+        done=lambda _: page_queries.get_revision(page_queries.get("a-cacher"), 1).hidden,
     ),
     Case("GET", "/media", EVERYONE),
     Case("GET", "/media/upload", MEMBERS),
@@ -263,9 +263,9 @@ def _setup(member, editor) -> None:
     for title in ("À protéger", "À restaurer", "À cacher"):
         pages.save(None, title=title, body="texte\n", author=member)
     for slug in ("ouverte", "a-restaurer", "a-cacher"):
-        pages.save(slug, title=pages.get(slug).title, body="texte\n\nsuite\n", author=member)
-    pages.set_protected(pages.get("protegee"), True, author=editor)
-    pages.delete(pages.get("supprimee"), author=editor)
+        pages.save(slug, title=page_queries.get(slug).title, body="texte\n\nsuite\n", author=member)
+    pages.set_protected(page_queries.get("protegee"), True, author=editor)
+    pages.delete(page_queries.get("supprimee"), author=editor)
     media.upload(picture(), filename="affiche.png", author=member)
 
 
@@ -339,4 +339,4 @@ def test_services_refuse_a_missing_permission_with_403(app, role, reader) -> Non
         pages.save("essai", title="Essai", body="texte", author=author)
     assert upload_refused.value.status == save_refused.value.status == 403
     assert media.find("photo.png") is None
-    assert pages.find("essai") is None
+    assert page_queries.find("essai") is None

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from markupsafe import Markup
 
-from commons import create_app, pages, search
+from commons import attribution, create_app, pages, search
 from commons.extensions import db
 from commons.models import Page, Revision, User
 
@@ -371,7 +371,7 @@ def _revision(page: Page, revision_id: int, number: int, body: str) -> Revision:
         tags=[],
         license=page.license,
         body=body,
-        sha256=pages.content_hash(body),
+        sha256=attribution.content_hash(body),
         size=len(body),
         author_name="marie",
     )

@@ -9,7 +9,7 @@ import shutil
 from markupsafe import Markup
 from PIL import Image
 
-from commons import media, pages, search
+from commons import media, page_queries, pages, search
 from commons.extensions import db
 from commons.models import User
 
@@ -80,10 +80,10 @@ def test_found_by_the_captions_pages_give_it(app, member, admin, editor):
     assert "<mark>potager</mark>" in search.search("potager").media[0].snippet
 
     # Neither a deleted page nor a hidden revision speaks for a media.
-    carte = pages.get("carte")
+    carte = page_queries.get("carte")
     pages.delete(carte, author=editor)
     assert names("itineraire") == []
-    visite = pages.get("visite")
+    visite = page_queries.get("visite")
     pages.set_revision_hidden(visite.current_revision, True, author=admin)
     assert names("potager") == []
     pages.set_revision_hidden(visite.current_revision, False, author=admin)
@@ -222,7 +222,7 @@ def test_page_results_totals_facets_and_suggestions_ignore_media(app, member, ed
 
     upload(member, "verger-tomates.png", description="Des tomates au verger " * 30)
     save(member, "Visite", "![Tomates du verger](media:verger-tomates.png)", kind="tool")
-    pages.delete(pages.get("visite"), author=editor)
+    pages.delete(page_queries.get("visite"), author=editor)
 
     assert [_page_results(query, **filters) for query, filters in queries] == before
     assert names("tomates") == ["verger-tomates.png"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from commons import auth, pages
+from commons import auth, page_queries, pages
 from tests.conftest import PASSWORD, make_app
 
 
@@ -41,7 +41,7 @@ def test_forms_need_a_csrf_token(csrf_app, member) -> None:
     assert client.post("/login", data=data).status_code == 302
     edit = {"title": "Sans jeton", "body": "x", "accept_license": "on"}
     assert client.post("/wiki/sans-jeton/edit", data=edit).status_code == 400
-    assert pages.find("sans-jeton") is None
+    assert page_queries.find("sans-jeton") is None
 
 
 def test_api_session_writes_need_the_csrf_header(csrf_app, member) -> None:
@@ -90,7 +90,7 @@ def hidden_revision(member, admin):
         None, title="Contacts", body="Appeler le 06 12 34 56 78\n", author=member
     ).page
     pages.save(page.slug, title=page.title, body="Écrire à l'association\n", author=member)
-    pages.set_revision_hidden(pages.get_revision(page, 1), True, author=admin)
+    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     return page
 
 
@@ -109,11 +109,13 @@ def test_hidden_content_is_shown_to_no_one_but_admins(client, auth, hidden_revis
             response = client.get(url)
             assert response.status_code == 200, url
             assert (secret in response.get_data(as_text=True)) == (user is admin), url
-    assert pages.get("contacts").current_revision.body == "Écrire à l'association\n"
+    assert page_queries.get("contacts").current_revision.body == "Écrire à l'association\n"
 
 
 def test_hiding_needs_an_admin(member, hidden_revision) -> None:
     from commons.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        pages.set_revision_hidden(pages.get_revision(hidden_revision, 2), True, author=member)
+        pages.set_revision_hidden(
+            page_queries.get_revision(hidden_revision, 2), True, author=member
+        )

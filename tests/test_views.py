@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commons import pages
+from commons import page_queries, pages
 
 
 def create(member, title="Épicerie solidaire", body="Du **pain**.\n", **kw):
@@ -46,7 +46,7 @@ def test_edit_form_saves_a_revision(client, member, auth):
         },
     )
     assert response.status_code == 302
-    page = pages.get("jardin-partage")
+    page = page_queries.get("jardin-partage")
     assert page.current_revision.summary == "premier jet"
 
 
@@ -57,7 +57,7 @@ def test_edit_preview_does_not_save(client, member, auth):
     )
     assert response.status_code == 200
     assert "<strong>gras</strong>" in response.get_data(as_text=True)
-    assert pages.find("jardin") is None
+    assert page_queries.find("jardin") is None
 
 
 def test_edit_errors_keep_the_text(client, member, auth):
@@ -68,7 +68,7 @@ def test_edit_errors_keep_the_text(client, member, auth):
     )
     assert response.status_code == 400
     assert "mon long texte précieux" in response.get_data(as_text=True)
-    assert pages.find("jardin") is None
+    assert page_queries.find("jardin") is None
 
 
 def test_edit_conflict_shows_both_versions(client, member, editor, auth):
@@ -93,7 +93,7 @@ def test_edit_conflict_shows_both_versions(client, member, editor, auth):
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "ligne A" in html and "ligne B" in html
-    assert pages.get("epicerie-solidaire").revision_count == 2
+    assert page_queries.get("epicerie-solidaire").revision_count == 2
 
 
 def _hidden_inputs(html: str) -> dict[str, str]:
@@ -121,7 +121,7 @@ def test_creation_race_shows_the_first_text_and_keeps_it(client, member, editor,
     assert theirs is not None and "Le texte de la première personne." in theirs.group(1)
     assert "Le texte de la seconde personne." in html
     assert _hidden_inputs(html).get("base_revision") == "1"
-    page = pages.get("jardin-partage")
+    page = page_queries.get("jardin-partage")
     assert page.revision_count == 1
     assert page.current_revision.body == "Le texte de la première personne.\n"
 
@@ -177,7 +177,7 @@ def test_revert_from_history(client, member, auth):
     pages.save(page.slug, title=page.title, body="mauvais\n", author=member, base_revision=1)
     auth.login(member)
     client.post(f"/wiki/{page.slug}/revert/1")
-    assert pages.get(page.slug).current_revision.body == "bon\n"
+    assert page_queries.get(page.slug).current_revision.body == "bon\n"
 
 
 def test_listings_recent_and_feed(client, member):

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import licenses, media, pages, permissions
+from .. import attribution, licenses, media, pages, permissions
 from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
@@ -421,7 +421,7 @@ def _add_media_version(
         files=files,
         license=version.license,
         summary=summary or version.summary,
-        author=pages.Author(None, version.author, _media_origin(bundle, item, version)),
+        author=attribution.Author(None, version.author, _media_origin(bundle, item, version)),
         creators=version.creators,
         created_at=created_at or version.created_at,
     )
@@ -543,7 +543,7 @@ def _append(
         page,
         action=action,
         body=body,
-        author=pages.Author(None, revision.author, origin),
+        author=attribution.Author(None, revision.author, origin),
         summary=revision.summary,
         minor=revision.minor,
         coauthors=coauthors,

@@ -18,7 +18,7 @@ from typing import IO, Any
 import ijson
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses, pages
+from .. import attribution, licenses, pages
 from ..errors import TooLarge, ValidationError
 from ..models import Action
 from .archive import Archive, Limits, mismatch
@@ -373,9 +373,9 @@ def _check_page(data: Any) -> BundlePage:
             code="license_missing",
         )
     license_ = read_license(license_text)
-    source = pages.clean_source(data.get("source"))
+    source = attribution.clean_source(data.get("source"))
     licenses.check_source(source, license_)
-    parties = pages.clean_names(read_list(data, "attribution_parties"))
+    parties = attribution.clean_names(read_list(data, "attribution_parties"))
     url = read_url(data, "url")
     entries = read_list(data, "revisions")
     if not entries:
@@ -447,7 +447,7 @@ def _check_revision(
         tags = pages.clean_tags(read_list(data, "tags")) if "tags" in data else defaults["tags"]
         license_text = read_text(data, "license", required=False)
         license_ = read_license(license_text) if license_text.strip() else defaults["license"]
-    authors = pages.clean_names([read_text(data, "author")])
+    authors = attribution.clean_names([read_text(data, "author")])
     if not authors:
         raise ValidationError(_l("the revision has no author."), code="manifest_invalid")
     hidden = read_boolean(data, "hidden")
@@ -470,9 +470,9 @@ def _check_revision(
         license=license_,
         author=authors[0],
         origin=read_url(data, "origin"),
-        coauthors=pages.clean_names(read_list(data, "coauthors")),
+        coauthors=attribution.clean_names(read_list(data, "coauthors")),
         created_at=read_date(data, "date"),
-        summary=pages.clean_summary(read_text(data, "summary", required=False)),
+        summary=attribution.clean_summary(read_text(data, "summary", required=False)),
         minor=read_boolean(data, "minor"),
         hidden=hidden,
         sha256=sha256,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses, media, pages, render
+from .. import attribution, licenses, media, render
 from ..errors import ValidationError
 from .archive import Archive, mismatch
 from .manifest_fields import (
@@ -105,7 +105,7 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
             code="license_missing",
         )
     license_ = read_license(license_text)
-    source = pages.clean_source(data.get("source"))
+    source = attribution.clean_source(data.get("source"))
     licenses.check_source(source, license_)
     entries = read_list(data, "versions")
     if not entries:
@@ -180,7 +180,7 @@ def _media_version_fields(data: Any, *, after: int, license_: str, current: bool
     license_text = read_text(data, "license", required=False)
     if not current and license_text.strip():
         license_ = read_license(license_text)
-    authors = pages.clean_names([read_text(data, "author")])
+    authors = attribution.clean_names([read_text(data, "author")])
     if not authors:
         raise ValidationError(_l("the version has no author."), code="manifest_invalid")
     return {
@@ -189,10 +189,10 @@ def _media_version_fields(data: Any, *, after: int, license_: str, current: bool
         "size": read_integer(data, "size"),
         "path": path,
         "license": license_,
-        "summary": pages.clean_summary(read_text(data, "summary", required=False)),
+        "summary": attribution.clean_summary(read_text(data, "summary", required=False)),
         "author": authors[0],
         "origin": read_url(data, "origin"),
-        "creators": pages.clean_names(read_list(data, "creators")),
+        "creators": attribution.clean_names(read_list(data, "creators")),
         "created_at": read_date(data, "date"),
     }
 

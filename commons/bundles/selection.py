@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import pages
+from .. import page_queries, pages
 from .. import search as search_service
 from ..errors import NotFound, ValidationError
 from ..extensions import db
@@ -118,7 +118,7 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
     """
     live = select(Page.id, Page.slug).where(Page.deleted.is_(False))
     if selection.slug:
-        page, _redirected = pages.resolve(selection.slug)
+        page, _redirected = page_queries.resolve(selection.slug)
         if page is None or page.deleted:
             raise NotFound(_l("There is no page at “%(slug)s”.", slug=selection.slug[:80]))
         return [(page.id, page.slug)]

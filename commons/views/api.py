@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, credits, media, pages, permissions, serialize
+from .. import auth, credits, media, page_queries, pages, permissions, serialize
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
@@ -68,7 +68,7 @@ def _per_page() -> int:
 
 
 def _page_or_404(slug: str) -> Page:
-    page, _redirected = pages.resolve(slug)
+    page, _redirected = page_queries.resolve(slug)
     if page is None or page.deleted:
         raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug))
     return page
@@ -78,7 +78,7 @@ def _page_or_404(slug: str) -> Page:
 def list_pages() -> Response:
     per_page = _per_page()
     number = page_number()
-    found, total = pages.list_pages(
+    found, total = page_queries.list_pages(
         kind=request.args.get("kind"),
         tag=request.args.get("tag"),
         offset=(number - 1) * per_page,
@@ -98,7 +98,7 @@ def list_pages() -> Response:
 def get_page(slug: str) -> Response:
     page = _page_or_404(slug)
     number = request.args.get("rev", type=int)
-    revision = pages.get_revision(page, number) if number else None
+    revision = page_queries.get_revision(page, number) if number else None
     return jsonify(serialize.page(page, acting_user(), revision))
 
 
@@ -110,7 +110,7 @@ def put_page(slug: str) -> Any:
         raise ValidationError(
             _l("base_revision must be a revision number."), code="base_revision_invalid"
         )
-    existing = pages.find(slug, include_deleted=True)
+    existing = page_queries.find(slug, include_deleted=True)
     if existing is not None and base is None:
         raise ValidationError(
             _l("This page exists: send the base_revision you started from."),
@@ -145,7 +145,7 @@ def put_page(slug: str) -> Any:
                     "current_revision": current,
                 },
                 "current_revision": current,
-                "current": serialize.page(pages.get(slug), acting_user()),
+                "current": serialize.page(page_queries.get(slug), acting_user()),
             }
         )
         return response, 409
@@ -162,7 +162,7 @@ def revisions(slug: str) -> Response:
     page = _page_or_404(slug)
     per_page = _per_page()
     number = page_number()
-    found = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
+    found = page_queries.history(page, offset=(number - 1) * per_page, limit=per_page)
     return jsonify(
         {
             "revisions": [serialize.revision(r, acting_user()) for r in found],

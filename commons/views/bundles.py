@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from .. import bundles, pages, permissions
+from .. import bundles, page_queries, permissions
 from ..auth import acting_user, permission_required
 from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
@@ -44,7 +44,7 @@ def _export_form(fields: dict[str, Any], error: object = None, status: int = 200
         fields=fields,
         error=error,
         kinds=[kind.value for kind in Kind],
-        tags=pages.tag_counts(),
+        tags=page_queries.tag_counts(),
     ), status
 
 

@@ -20,7 +20,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import charts, credits, diffs, licenses, page_templates, pages, permissions, rendered
+from .. import (
+    charts,
+    credits,
+    diffs,
+    licenses,
+    page_queries,
+    page_templates,
+    pages,
+    permissions,
+    rendered,
+)
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
@@ -36,7 +46,7 @@ HOME_TAGS = 30
 
 def _load(slug: str, *, include_deleted: bool = False) -> Page:
     """The page at ``slug``; follows a rename's redirect; 404 otherwise."""
-    page, redirected = pages.resolve(slug)
+    page, redirected = page_queries.resolve(slug)
     if page is None:
         abort(404)
     if redirected:
@@ -65,9 +75,9 @@ def _refuse_deleted(page: Page) -> None:
 def home() -> str:
     return render_template(
         "home.html",
-        recent=pages.recent_changes(limit=10),
-        kinds=pages.kind_counts(),
-        tags=pages.tag_counts(most_used=HOME_TAGS),
+        recent=page_queries.recent_changes(limit=10),
+        kinds=page_queries.kind_counts(),
+        tags=page_queries.tag_counts(most_used=HOME_TAGS),
     )
 
 
@@ -87,7 +97,7 @@ def view(slug: str) -> Any:
     revision = page.current_revision
     if number is not None:
         try:
-            revision = pages.get_revision(page, number)
+            revision = page_queries.get_revision(page, number)
         except NotFound:
             abort(404)
     assert revision is not None
@@ -102,7 +112,7 @@ def view(slug: str) -> Any:
         is_current=revision.id == page.current_revision_id,
         body=None if hidden else rendered.revision_view(revision),
         hidden=hidden,
-        backlinks=pages.backlinks(page),
+        backlinks=page_queries.backlinks(page),
         attribution=attribution,
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
@@ -135,7 +145,7 @@ def _visitor_etag(slug: str) -> str | None:
     """
     if acting_user() is not None or session.get("_flashes"):
         return None
-    stamp = pages.visitor_stamp(slug)
+    stamp = page_queries.visitor_stamp(slug)
     if stamp is None:
         return None
     # The selector's answer, not Flask-Babel's parsed locale: a cached view needs no more.
@@ -195,7 +205,7 @@ def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) 
 @bp.route("/wiki/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str) -> Any:
     user = acting_user()
-    page, redirected = pages.resolve(slug)
+    page, redirected = page_queries.resolve(slug)
     if redirected and page is not None:
         return redirect(url_for("wiki.edit", slug=page.slug))
     if page is not None:
@@ -265,7 +275,7 @@ def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
         "title": page.title,
         "kind": page.kind,
         # Over a hidden revision, the editor starts from the last visible text.
-        "body": pages.visible_text(current),
+        "body": page_queries.visible_text(current),
         "tags": ", ".join(page.tag_names),
         "license": page.license,
         "base_revision": current.number,
@@ -285,7 +295,7 @@ def new() -> Any:
     if title:
         slug = slugify(title)
         if slug:
-            if pages.find(slug) is not None:
+            if page_queries.find(slug) is not None:
                 flash(_("A page with this title already exists."), "info")
                 return redirect(url_for("wiki.view", slug=slug))
             tags = request.values.get("tags") or None
@@ -307,14 +317,14 @@ def history(slug: str) -> str:
     page = _load(slug)
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
-    revisions = pages.history(page, offset=(number - 1) * per_page, limit=per_page)
+    revisions = page_queries.history(page, offset=(number - 1) * per_page, limit=per_page)
     reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "history.html",
         page=page,
         revisions=revisions,
         reveal_hidden=reveal_hidden,
-        parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
+        parent_sizes=page_queries.previous_sizes(revisions, reveal_hidden=reveal_hidden),
         activity=charts.page_activity(page),
         pagination=Pagination(number, per_page, page.revision_count),
     )
@@ -352,7 +362,7 @@ def diff(slug: str) -> str:
 
 def _revision_or_404(page: Page, number: int):  # noqa: ANN202
     try:
-        return pages.get_revision(page, number)
+        return page_queries.get_revision(page, number)
     except NotFound:
         abort(404)
 
@@ -445,7 +455,7 @@ def by_kind(kind: str) -> str:
 
 @bp.get("/tags")
 def tags() -> str:
-    return render_template("tags.html", tags=pages.tag_counts())
+    return render_template("tags.html", tags=page_queries.tag_counts())
 
 
 @bp.get("/tag/<tag>")
@@ -456,7 +466,7 @@ def by_tag(tag: str) -> str:
 def _listing(kind: str | None, tag: str | None) -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
-    found, total = pages.list_pages(
+    found, total = page_queries.list_pages(
         kind=kind, tag=tag, offset=(number - 1) * per_page, limit=per_page
     )
     return render_template(
@@ -472,12 +482,12 @@ def _listing(kind: str | None, tag: str | None) -> str:
 def recent() -> str:
     per_page = current_app.config["PAGE_SIZE"]
     number = page_number()
-    revisions = pages.recent_changes(offset=(number - 1) * per_page, limit=per_page)
+    revisions = page_queries.recent_changes(offset=(number - 1) * per_page, limit=per_page)
     reveal_hidden = permissions.can_see_hidden(acting_user())
     return render_template(
         "recent.html",
         revisions=revisions,
         reveal_hidden=reveal_hidden,
-        parent_sizes=pages.previous_sizes(revisions, reveal_hidden=reveal_hidden),
-        pagination=Pagination(number, per_page, pages.count_revisions()),
+        parent_sizes=page_queries.previous_sizes(revisions, reveal_hidden=reveal_hidden),
+        pagination=Pagination(number, per_page, page_queries.count_revisions()),
     )

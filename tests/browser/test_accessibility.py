@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from commons import auth, pages
+from commons import auth, page_queries, pages
 from commons.extensions import db
 
 from .conftest import login, screenshot
@@ -43,7 +43,7 @@ MEMBER_PAGES = [
 @pytest.fixture(scope="module")
 def edited(live_server):
     with live_server.app.app_context():
-        page = pages.get("epicerie-solidaire-en-circuits-courts")
+        page = page_queries.get("epicerie-solidaire-en-circuits-courts")
         pages.save(
             page.slug,
             title=page.title,
