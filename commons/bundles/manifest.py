@@ -30,6 +30,7 @@ from .manifest_fields import (
     read_date,
     read_integer,
     read_license,
+    read_license_and_source,
     read_list,
     read_path,
     read_text,
@@ -366,15 +367,9 @@ def _check_page(data: Any) -> BundlePage:
     title = pages.clean_title(read_text(data, "title"))
     kind = pages.clean_kind(read_text(data, "kind", required=False))
     tags = pages.clean_tags(read_list(data, "tags"))
-    license_text = read_text(data, "license", required=False)
-    if not license_text.strip():
-        raise ValidationError(
-            _l("the page does not say under which licence it is published."),
-            code="license_missing",
-        )
-    license_ = read_license(license_text)
-    source = attribution.clean_source(data.get("source"))
-    licenses.check_source(source, license_)
+    license_, source = read_license_and_source(
+        data, _l("the page does not say under which licence it is published.")
+    )
     parties = attribution.clean_names(read_list(data, "attribution_parties"))
     url = read_url(data, "url")
     entries = read_list(data, "revisions")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses
+from .. import attribution, licenses
 from ..errors import TooLarge, ValidationError
 from .archive import unsafe_member_name
 
@@ -128,6 +128,20 @@ def read_license(value: str) -> str:
             code="license_refused",
         )
     return spdx
+
+
+def read_license_and_source(
+    data: Mapping[str, Any], unstated: Any
+) -> tuple[str, dict[str, Any] | None]:
+    """An entry's licence, which it must state (``unstated`` says so otherwise), and its
+    declared source, whose licence that licence must respect (as for a local save)."""
+    license_text = read_text(data, "license", required=False)
+    if not license_text.strip():
+        raise ValidationError(unstated, code="license_missing")
+    license_ = read_license(license_text)
+    source = attribution.clean_source(data.get("source"))
+    licenses.check_source(source, license_)
+    return license_, source
 
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -20,6 +20,7 @@ from .manifest_fields import (
     read_date,
     read_integer,
     read_license,
+    read_license_and_source,
     read_list,
     read_path,
     read_text,
@@ -98,15 +99,9 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
             _l("“%(kind)s” is not a kind of file: use image or document.", kind=kind[:40]),
             code="manifest_invalid",
         )
-    license_text = read_text(data, "license", required=False)
-    if not license_text.strip():
-        raise ValidationError(
-            _l("the file does not say under which licence it is published."),
-            code="license_missing",
-        )
-    license_ = read_license(license_text)
-    source = attribution.clean_source(data.get("source"))
-    licenses.check_source(source, license_)
+    license_, source = read_license_and_source(
+        data, _l("the file does not say under which licence it is published.")
+    )
     entries = read_list(data, "versions")
     if not entries:
         raise ValidationError(
