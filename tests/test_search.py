@@ -527,3 +527,30 @@ def test_a_save_does_not_wait_for_a_busy_index_writer(app, member, monkeypatch):
         executor.shutdown()
     engine.wait_for_background(30)
     assert slugs("levain") == ["fournee-du-matin"]
+
+
+def test_a_query_survives_a_merge_that_removes_the_segments_it_reads(app, member, monkeypatch):
+    """Whoosh opens a segment's files lazily, and a merge deletes the files of the
+    segments it replaced: a query that opened its searcher just before such a merge is
+    answered from the merged index, never with "search is not available"."""
+    for n in range(3):
+        save(member, f"Épicerie solidaire {n}", "Une épicerie gérée par ses membres.")
+    engine = app.extensions["commons_search"]
+    engine.wait_for_background(30)
+    suggest = search.results.suggest
+    merged = []
+
+    def merge_then_suggest(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a pass-through
+        # The race, made certain: the merge lands between the searcher's opening and
+        # the first read of its stored fields.
+        if not merged:
+            save(member, "Atelier vélo", "Réparer ensemble.")
+            engine.wait_for_background(30)
+            engine.writer(10).commit(optimize=True)
+            merged.append(True)
+        return suggest(*args, **kwargs)
+
+    monkeypatch.setattr(search.results, "suggest", merge_then_suggest)
+    results = search.search("épicerie")
+
+    assert merged and results.total == 3, results.message

@@ -150,6 +150,15 @@ class IndexFolder:
             local.searcher = index.searcher()
         return local.searcher
 
+    def searcher_outdated(self) -> bool:
+        """Whether the index changed since this thread's searcher was opened.
+
+        Segment files are opened lazily and a merge deletes the files of the segments it
+        replaced, so a query that read an outdated searcher may have failed for that alone.
+        """
+        searcher = getattr(self._local, "searcher", None)
+        return searcher is not None and not searcher.up_to_date()
+
     def view(self, searcher: Any, media: bool = False) -> View:
         """The page (or ``media``) documents of ``searcher``, as sets to match and rank.
 

@@ -278,6 +278,9 @@ def search(
             _run(engine, text, kind, tag, results, sort)
             return results
         except Exception:  # noqa: BLE001 - see below
+            if not attempt and engine.healthy() and engine.searcher_outdated():
+                log.warning("search for %r raced a merge: trying again", text)
+                continue
             log.exception("search failed for %r", text)
             # A damaged index folder is rebuilt once from the database.
             if attempt or engine.healthy() or not engine.recreate():
