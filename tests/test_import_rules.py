@@ -159,18 +159,23 @@ def test_an_uploaded_file_cannot_launder_its_by_sa_source(app, member) -> None:
 # --- sizes and the streamed manifest ------------------------------------------------------------
 
 
+def refused_too_large_with_peak(data: bytes) -> tuple[Any, int]:
+    """The import's TooLarge refusal of ``data`` and the peak memory it took to refuse."""
+    tracemalloc.start()
+    try:
+        error = import_refused(data, TooLarge)
+        return error, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_huge_manifest_is_refused_as_soon_as_it_lists_too_many_pages(app) -> None:
     """20 MB of empty pages: refused at the page past the limit, never held whole."""
     count = 20_000_000 // 3
     manifest = b'{"format": "commons-bundle", "version": 1, "pages": [' + b"{}," * count + b"{}]}"
     data = zip_bytes({"manifest.json": manifest})
     del manifest
-    tracemalloc.start()
-    try:
-        error = import_refused(data, TooLarge)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    error, peak = refused_too_large_with_peak(data)
     assert error.code == "bundle_too_many_pages"
     assert str(app.config["MAX_BUNDLE_PAGES"]) in str(error.message)
     assert peak < 50_000_000
@@ -183,12 +188,7 @@ def test_a_page_with_too_many_revisions_is_refused_before_it_is_built(app, monke
     revision = manifest["pages"][0]["revisions"][0]
     manifest["pages"][0]["revisions"] = [revision] * 100_000
     data = bundle_of(manifest)
-    tracemalloc.start()
-    try:
-        error = import_refused(data, TooLarge)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    error, peak = refused_too_large_with_peak(data)
     assert error.code == "bundle_too_many_revisions" and "10000" in str(error.message)
     assert peak < 50_000_000
 
