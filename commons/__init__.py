@@ -74,8 +74,9 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from . import auth
+    from . import auth, transaction
 
+    transaction.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
 

@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import Any
 
 import merge3
-from blinker import signal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from . import licenses, permissions, render
+from . import licenses, permissions, render, transaction
 from .attribution import (
     Author,
     clean_names,
@@ -48,9 +47,6 @@ from .models import (
 )
 from .page_queries import find, get_revision, visible_text
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
-
-#: Sent after a commit that changed pages, with ``revisions=[...]``; search listens.
-pages_changed = signal("pages-changed")
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
@@ -256,9 +252,8 @@ def append_revision(
 
 def commit(revisions: Sequence[Revision]) -> None:
     """Commit the session and tell listeners (the search index) what changed."""
-    db.session.commit()
-    if revisions:
-        pages_changed.send(current_app._get_current_object(), revisions=list(revisions))
+    transaction.announce(revisions)
+    transaction.commit()
 
 
 def merge_bodies(base: str, mine: str, theirs: str) -> str | None:
@@ -635,5 +630,4 @@ def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None
         "hidden" if hidden else "unhidden",
         author.name,
     )
-    db.session.commit()
-    pages_changed.send(current_app._get_current_object(), revisions=[revision])
+    commit([revision])

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commons import auth as auth_service
-from commons import bundles, credits, integrity, page_queries, pages
+from commons import bundles, credits, integrity, page_queries, pages, transaction
 from commons.errors import CommonsError, NotFound, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
@@ -213,7 +213,7 @@ def changed():
     def receiver(sender, revisions):  # noqa: ANN001, ANN202 - blinker's signature
         seen.extend(revisions)
 
-    with pages.pages_changed.connected_to(receiver):
+    with transaction.pages_changed.connected_to(receiver):
         yield seen
 
 

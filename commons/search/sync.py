@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from whoosh import writing
 from whoosh.index import LockError
 
-from .. import pages
+from .. import transaction
 from ..extensions import db
 from ..models import Media, MediaVersion, Page, Revision, VisibilityChange
 from .documents import (
@@ -364,7 +364,7 @@ def init_app(app: Flask) -> None:
     app.extensions["commons_search"] = Engine(
         app.config["INDEX_DIR"], app.config.get("SEARCH_SYNONYMS")
     )
-    pages.pages_changed.connect(_on_pages_changed)
+    transaction.pages_changed.connect(_on_pages_changed)
 
 
 def _on_pages_changed(sender: Flask, revisions: Sequence[Revision] = (), **_: Any) -> None:
