@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 
-from . import licenses, media, permissions, rendered
+from . import experiments, licenses, media, permissions, rendered
+from .extensions import db
 from .models import ApiToken, Media, MediaVersion, Page, Revision, User
 
 if TYPE_CHECKING:
@@ -87,6 +88,34 @@ def page(page: Page, viewer: User | None, revision: Revision | None = None) -> d
         "attribution_parties": page.attribution_parties,
         "updated_at": page.updated_at.isoformat(),
         "url": url_for("wiki.view", slug=page.slug, _external=True),
+        "fields": dict(revision.fields) if readable else None,
+        "replicates": original(page),
+        "replications": [replication(each) for each in experiments.replications(page)],
+    }
+
+
+def original(page: Page) -> dict[str, Any] | None:
+    """The experiment ``page`` replicates: ``{slug, url, title}`` (slug None when elsewhere)."""
+    if page.replicates_id is None and page.replicates_url is None:
+        return None
+    local = db.session.get(Page, page.replicates_id) if page.replicates_id else None
+    if local is None:
+        return {"slug": None, "url": page.replicates_url, "title": None}
+    return {
+        "slug": local.slug,
+        "url": page.replicates_url or url_for("wiki.view", slug=local.slug, _external=True),
+        "title": local.title,
+    }
+
+
+def replication(page: Page) -> dict[str, Any]:
+    """A page that replicates another: where, and how far it has come."""
+    fields = page.current_revision.fields if page.current_revision else {}
+    return {
+        "slug": page.slug,
+        "title": page.title,
+        "territory": fields.get("territory") or [],
+        "status": fields.get("status"),
     }
 
 

@@ -227,6 +227,12 @@ def fields_of(kind: str) -> tuple[str, ...]:
     return tuple(FIELDS.get(kind, {}))
 
 
+def keep_fields(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored ``fields`` that a page of ``kind`` has (a kind change drops the others)."""
+    known = FIELDS.get(kind, {})
+    return {name: value for name, value in fields.items() if name in known}
+
+
 def clean_fields(kind: str, raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """The checked, normalised fields of a sheet; empty values dropped.
 
@@ -293,5 +299,7 @@ def searchable_text(fields: Mapping[str, Any]) -> str:
     for key in ("audience", "contact"):
         if fields.get(key):
             words.append(fields[key])
-    words.extend(themes.label(key) for key in fields.get("themes") or [])
+    # Theme keys are words ("habitat", "finance-solidaire"): labels would need the
+    # reader's language, which the index does not have.
+    words.extend(key.replace("-", " ") for key in fields.get("themes") or [])
     return "\n".join(words)

@@ -40,6 +40,7 @@ TYPES = (COMMUNE, DEPARTEMENT, REGION)
 _LARGER_FIRST = {REGION: 0, DEPARTEMENT: 1, COMMUNE: 2}
 
 SHIPPED = Path(__file__).parent / "data" / "territories.json.gz"
+OUTLINES = Path(__file__).parent / "data" / "departements-map.json"
 PACKAGE = "@etalab/decoupage-administratif"
 PACKAGE_VERSION = "6.0.0"
 REGISTRY_URL = "https://registry.npmjs.org/{package}/-/{name}-{version}.tgz"
@@ -257,3 +258,18 @@ def refresh(tarball: bytes, destination: Path, *, version: str) -> Territories:
         json.dump(data, stream, ensure_ascii=False, separators=(",", ":"))
     os.replace(partial, destination)
     return checked
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """The map of metropolitan départements: an SVG view box and a path per département."""
+
+    view_box: str
+    paths: dict[str, str]
+
+
+@functools.cache
+def outlines() -> Outlines:
+    """The shipped outlines of the départements (sources in ``data/TERRITORIES.md``)."""
+    data = json.loads(OUTLINES.read_text(encoding="utf-8"))
+    return Outlines(data["viewBox"], {item["code"]: item["path"] for item in data["departements"]})

@@ -12,9 +12,10 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, api, auth, bundles, feeds, media, misc, search, wiki
+    from . import account, admin, api, auth, bundles, experiments, feeds, media, misc, search, wiki
 
-    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
+    blueprints = (wiki, auth, account, feeds, api, search, bundles, media, admin, misc, experiments)
+    for module in blueprints:
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, credits, media, page_queries, pages, permissions, serialize
+from .. import auth, credits, experiments, media, page_queries, pages, permissions, serialize
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
@@ -102,6 +102,15 @@ def get_page(slug: str) -> Response:
     return jsonify(serialize.page(page, acting_user(), revision))
 
 
+def _original(value: Any) -> experiments.Original:
+    """The experiment a PUT says the page replicates; null clears it."""
+    if value is None:
+        return experiments.Original()
+    if not isinstance(value, str):
+        raise ValidationError(_l("replicates must be a page's slug or address."), code="invalid")
+    return experiments.resolve_original(value, base_url=request.url_root)
+
+
 @bp.put("/pages/<slug>")
 def put_page(slug: str) -> Any:
     data = _json_body()
@@ -134,6 +143,8 @@ def put_page(slug: str) -> Any:
             source=(data.get("source") or {}) if "source" in data else None,
             attribution_parties=data.get("attribution_parties"),
             author=acting_user(),
+            fields=data.get("fields") if "fields" in data else None,
+            replicates=_original(data["replicates"]) if "replicates" in data else None,
         )
     except EditConflict as conflict:
         current = conflict.details["current_revision"]
@@ -188,6 +199,7 @@ def search() -> Response:
         page=page_number(),
         per_page=min(_per_page(), 100),
         sort=request.args.get("sort", "relevance"),
+        filters=experiments.clean_filters(request.args),
     )
     return jsonify(
         {
@@ -208,6 +220,10 @@ def search() -> Response:
             "facets": {
                 "kind": {f.value: f.count for f in results.kinds},
                 "tag": {f.value: f.count for f in results.tags},
+                **{
+                    name: {f.value: f.count for f in found}
+                    for name, found in results.facets.items()
+                },
             },
             "media": [
                 {
