@@ -191,3 +191,27 @@ def test_a_deleted_experiment_leaves_the_map(writer, editor):
     _put(writer, "semis", title="Semis", body="x", kind="experiment", fields=SHEET)
     pages.delete(page_queries.get("semis"), author=editor)
     assert experiments.counts_by_departement({}) == {}
+
+
+def test_the_page_shows_its_sheet_and_where_it_was_replicated(writer):
+    _put(writer, "origine", title="Origine", body="x", kind="experiment", fields=SHEET)
+    _put(
+        writer,
+        "copie",
+        title="Copie",
+        body="x",
+        kind="experiment",
+        fields={"territory": ["2A004"]},
+        replicates="origine",
+    )
+    original = english(writer).get("/wiki/origine").get_data(as_text=True)
+    assert "Territory" in original and ">Uzès</a>" in original
+    assert "Running" in original and "Replicated in" in original
+    assert 'Ajaccio — <a href="/wiki/copie">Copie</a>' in original
+    copy = english(writer).get("/wiki/copie").get_data(as_text=True)
+    assert "Replicates" in copy and '<a href="/wiki/origine">Origine</a>' in copy
+
+
+def test_a_plain_page_has_no_sheet(writer):
+    _put(writer, "note", title="Note", body="x")
+    assert 'class="sheet"' not in english(writer).get("/wiki/note").get_data(as_text=True)

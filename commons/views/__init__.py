@@ -6,7 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import permissions
+from .. import permissions, sheets, themes
 from ..auth import acting_user
 from ..errors import CommonsError
 
@@ -19,6 +19,12 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
+    app.jinja_env.globals.update(
+        sheet_fields=sheets.fields_of,
+        field_label=lambda name: sheets.FIELD_LABELS.get(name, name),
+        status_label=lambda key: sheets.STATUS_LABELS.get(key, key),
+        theme_label=themes.label,
+    )
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 
