@@ -215,3 +215,30 @@ def test_the_page_shows_its_sheet_and_where_it_was_replicated(writer):
 def test_a_plain_page_has_no_sheet(writer):
     _put(writer, "note", title="Note", body="x")
     assert 'class="sheet"' not in english(writer).get("/wiki/note").get_data(as_text=True)
+
+
+def test_the_credits_page_draws_the_replication_lineage(writer):
+    _put(writer, "origine", title="Origine", body="x", kind="experiment", fields=SHEET)
+    _put(
+        writer,
+        "fille",
+        title="Fille",
+        body="x",
+        kind="experiment",
+        fields={"territory": ["34"]},
+        replicates="origine",
+    )
+    _put(
+        writer,
+        "petite-fille",
+        title="Petite-fille",
+        body="x",
+        kind="experiment",
+        replicates="fille",
+    )
+    credits_page = english(writer).get("/wiki/origine/credits").get_data(as_text=True)
+    assert "This experiment and its 2 replications" in credits_page
+    for slug in ("origine", "fille", "petite-fille"):
+        assert f'href="/wiki/{slug}"' in credits_page
+    alone = english(writer).get("/wiki/petite-fille/credits").get_data(as_text=True)
+    assert "lineage-svg" not in alone

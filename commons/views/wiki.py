@@ -191,6 +191,9 @@ def credits_page(slug: str) -> str:
         media_credits=credits.media_credits(page),
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
+        lineage=charts.lineage_tree(experiments.lineage(page))
+        if page.kind == Kind.EXPERIMENT.value
+        else None,
     )
 
 
