@@ -12,9 +12,35 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, api, auth, bundles, experiments, feeds, media, misc, search, wiki
+    from . import (
+        account,
+        admin,
+        api,
+        auth,
+        bundles,
+        experiments,
+        feeds,
+        media,
+        misc,
+        search,
+        thesaurus,
+        wiki,
+    )
 
-    blueprints = (wiki, auth, account, feeds, api, search, bundles, media, admin, misc, experiments)
+    blueprints = (
+        wiki,
+        auth,
+        account,
+        feeds,
+        api,
+        search,
+        bundles,
+        media,
+        admin,
+        misc,
+        experiments,
+        thesaurus,
+    )
     for module in blueprints:
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
