@@ -20,6 +20,7 @@ import heapq
 import io
 import json
 import os
+import re
 import tarfile
 import urllib.request
 from collections.abc import Iterable
@@ -117,6 +118,28 @@ class Territories:
                 return place
         return None
 
+    def named(self, name: str) -> list[Place]:
+        """The places called ``name`` (accents and case ignored), larger ones first.
+
+        "Marsac (Creuse)" picks the Marsac of that département.
+        """
+        name, _, within = name.strip().partition("(")
+        folded, within = fold(name.strip()), fold(within.rstrip(") ").strip())
+        start = bisect.bisect_left(self._folded_names, folded)
+        end = bisect.bisect_right(self._folded_names, folded)
+        found = sorted(
+            self._by_folded_name[start:end],
+            key=lambda place: (_LARGER_FIRST[place.type], -place.population),
+        )
+        if within:
+            found = [
+                place
+                for place in found
+                if place.departement
+                and fold(self.places[(DEPARTEMENT, place.departement)].name) == within
+            ]
+        return found
+
     def complete(self, prefix: str, limit: int = 10) -> list[Place]:
         """Places whose name starts with ``prefix`` (accents and case ignored).
 
@@ -181,11 +204,35 @@ def _split(value: Any) -> tuple[str, str | None]:
     return code.strip().upper(), kind
 
 
-def resolve(value: Any) -> Place:
-    """The place a save names: a code (``"30334"``, ``"region:76"``) or a ``{code, type}``.
+_CODE = re.compile(r"^[0-9][0-9AB][0-9]{0,3}$", re.IGNORECASE)
 
-    Raises :class:`ValidationError` for an unknown code, with a message that says so.
+
+def _by_name(name: str) -> Place:
+    loaded = territories()
+    found = loaded.named(name)
+    if not found:
+        raise _invalid(_l("No French territory is called “%(name)s”.", name=name.strip()))
+    if len(found) > 1 and found[0].type == found[1].type == COMMUNE:
+        raise _invalid(
+            _l(
+                "Several communes are called “%(name)s”: %(places)s. Add the département in "
+                "brackets, or give the INSEE code.",
+                name=name.strip(),
+                places=", ".join(place.describe(loaded) for place in found[:5]),
+            )
+        )
+    return found[0]
+
+
+def resolve(value: Any) -> Place:
+    """The place a save names: a code (``"30334"``, ``"region:76"``), a ``{code, type}``,
+    or a name ("Uzès", "Marsac (Creuse)", as the editor's field sends without JavaScript).
+
+    Raises :class:`ValidationError` for an unknown code or name, or a name several
+    communes share, with a message that says so.
     """
+    if isinstance(value, str) and ":" not in value and not _CODE.match(value.strip() or "0"):
+        return _by_name(value)
     code, kind = _split(value)
     place = territories().find(code, kind)
     if place is None:

@@ -80,6 +80,32 @@ def test_a_wrong_place_is_refused_with_a_message_in_the_readers_language(
         assert expected in refused.value.message
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Uzès", ("commune", "30334")),
+        ("uzes", ("commune", "30334")),
+        ("Gard", ("departement", "30")),
+        ("Occitanie", ("region", "76")),
+        ("Saint-Étienne (Loire)", ("commune", "42218")),
+    ],
+)
+def test_a_place_may_be_named_as_people_write_it(app, name, expected):
+    place = territories.resolve(name)
+    assert (place.type, place.code) == expected
+
+
+def test_a_name_several_communes_share_asks_for_the_departement(app):
+    with force_locale("en"), pytest.raises(ValidationError) as refused:
+        territories.resolve("Marsac")
+    assert "Several communes are called “Marsac”" in refused.value.message
+    assert "Marsac (Creuse)" in refused.value.message
+    assert territories.resolve("Marsac (Creuse)").code == "23124"
+    with force_locale("en"), pytest.raises(ValidationError) as unknown:
+        territories.resolve("Atlantide")
+    assert "No French territory is called “Atlantide”" in unknown.value.message
+
+
 def test_a_list_of_places_drops_repeats_and_stops_at_the_first_unknown_code(app):
     assert [p.code for p in territories.resolve_all(["30334", {"code": "30334"}, "30"])] == [
         "30334",
