@@ -14,9 +14,9 @@ from typing import Any
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses, page_queries, render, serialize
+from . import licenses, media, page_queries, render
 from .extensions import db
-from .models import Page, Revision
+from .models import Media, Page, Revision
 
 MAIN_AUTHORS = 3
 
@@ -200,36 +200,15 @@ def attribution(
     )
 
 
-def media_credits(page: Page) -> list[dict[str, Any]]:
-    """Credits of the files the page's current visible text shows: name, title, authors,
-    licence (a hidden text shows nothing, see :func:`page_queries.visible_text`)."""
-    from . import media
-
+def shown_media(page: Page) -> list[Media]:
+    """The files the page's current visible text shows that exist, in the text's order (a
+    hidden text shows nothing, see :func:`page_queries.visible_text`)."""
     revision = page.current_revision
     names = (
         render.media_targets(page_queries.visible_text(revision)) if revision is not None else []
     )
     found = media.by_names(set(names))
-    credited = []
-    for name in names:
-        item = found.get(name)
-        if item is None:
-            continue
-        credited.append(serialize.media_credit(item))
-    return credited
-
-
-def credits_json(page: Page) -> dict[str, Any]:
-    """Machine-readable credits of a page, for the API and bundles."""
-    return {
-        "media": media_credits(page),
-        "slug": page.slug,
-        "title": page.title,
-        "license": serialize.license_terms(page.license),
-        "source": page.source,
-        "attribution_parties": list(page.attribution_parties or []),
-        "contributors": [serialize.contributor(c) for c in contributors(page)],
-    }
+    return [found[name] for name in names if name in found]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .. import (
     pages,
     permissions,
     rendered,
+    serialize,
 )
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
@@ -184,7 +185,7 @@ def credits_page(slug: str) -> str:
         attribution=attribution,
         contributors=contributors,
         shares=charts.shares((c.name, c.edits) for c in contributors),
-        media_credits=credits.media_credits(page),
+        media_credits=serialize.media_credits(page),
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
     )
