@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from flask_babel import format_date, gettext
@@ -213,10 +212,12 @@ def shown_media(page: Page) -> list[Media]:
 
 @dataclass(frozen=True)
 class ReuseTexts:
-    """Ready-to-paste attribution for a revision, in the reader's language."""
+    """Ready-to-paste attribution for a revision, in the reader's language (the HTML credit
+    is written by the ``html_credit`` macro of ``_attribution.html`` from ``authors``)."""
 
+    #: The authors as the credit names them ("marie, eddy and others").
+    authors: str
     markdown: str
-    html: str
     text: str
     citation: str
 
@@ -232,21 +233,19 @@ def reuse_texts(attribution_: Attribution, permalink: str, date: datetime) -> Re
     license_ = attribution_.license
     modified = gettext(" (modified)") if attribution_.modified else ""
 
-    def credit(title: str, license_name: str, names: str = authors) -> str:
+    def credit(title: str, license_name: str) -> str:
         return gettext(
             "%(title)s by %(authors)s%(modified)s, licensed under %(license)s.",
             title=title,
-            authors=names,
+            authors=authors,
             modified=modified,
             license=license_name,
         )
 
     quoted = gettext("“%(title)s”", title=attribution_.title)
-    html_title = f'<a href="{escape(permalink)}">{escape(quoted)}</a>'
-    html_license = f'<a href="{escape(license_.url)}">{escape(license_.name)}</a>'
     return ReuseTexts(
+        authors=authors,
         markdown=credit(f"[{_md(quoted)}]({permalink})", f"[{license_.name}]({license_.url})"),
-        html=credit(html_title, html_license, escape(authors)),
         text=f"{credit(quoted, license_.name)} {permalink} {license_.url}",
         citation=gettext(
             "%(authors)s, “%(title)s”, revision %(revision)s of %(date)s, %(url)s",
