@@ -85,6 +85,11 @@ def credits(page: Page) -> dict[str, Any]:
     }
 
 
+def _attributes(item: Any, *names: str) -> dict[str, Any]:
+    """The fields named as ``item``'s attributes, with their values, in that order."""
+    return {name: getattr(item, name) for name in names}
+
+
 def _author_kind(author_id: int | None) -> str:
     """Whether a revision's or a file version's author has an account here."""
     return "account" if author_id is not None else "external"
@@ -206,8 +211,7 @@ def bundle_page(
         "source": page.source,
         "attribution_parties": list(page.attribution_parties or []),
         "url": url,
-        "created_at": utc_timestamp(page.created_at),
-        "updated_at": utc_timestamp(page.updated_at),
+        **_lifetime(page),
         "revision": current.number,
         "files": files,
         "contributors": [contributor(person, date=utc_timestamp) for person in contributors],
@@ -216,16 +220,17 @@ def bundle_page(
     }
 
 
+def _lifetime(item: Page | Media) -> dict[str, str]:
+    """When a page or a file was created and last changed, as a bundle writes dates."""
+    return {
+        "created_at": utc_timestamp(item.created_at),
+        "updated_at": utc_timestamp(item.updated_at),
+    }
+
+
 def _file_content(version: MediaVersion) -> dict[str, Any]:
     """What a file version holds: its number, hash, size, type and picture size."""
-    return {
-        "number": version.number,
-        "sha256": version.sha256,
-        "size": version.size,
-        "content_type": version.content_type,
-        "width": version.width,
-        "height": version.height,
-    }
+    return _attributes(version, "number", "sha256", "size", "content_type", "width", "height")
 
 
 def media_version(version: MediaVersion) -> dict[str, Any]:
@@ -242,8 +247,7 @@ def bundle_media_version(version: MediaVersion, path: str) -> dict[str, Any]:
     """One version of a file in a bundle's manifest, with its credits and its ``path``."""
     return {
         **_file_content(version),
-        "license": version.license,
-        "summary": version.summary,
+        **_attributes(version, "license", "summary"),
         "author": version.author_name,
         "author_kind": _author_kind(version.author_id),
         "origin": version.origin,
@@ -255,12 +259,7 @@ def bundle_media_version(version: MediaVersion, path: str) -> dict[str, Any]:
 
 def _media_identity(item: Media) -> dict[str, Any]:
     """What a file is: its name, kind, title and description."""
-    return {
-        "name": item.name,
-        "kind": item.kind,
-        "title": item.title,
-        "description": item.description,
-    }
+    return _attributes(item, "name", "kind", "title", "description")
 
 
 def media_item(item: Media) -> dict[str, Any]:
@@ -288,8 +287,7 @@ def bundle_media(
         "license": item.license,
         "source": item.source,
         "url": url,
-        "created_at": utc_timestamp(item.created_at),
-        "updated_at": utc_timestamp(item.updated_at),
+        **_lifetime(item),
         "version": item.current_version.number,
         "authors": authors,
         "versions": versions,
