@@ -328,6 +328,11 @@ def search_results(results: SearchResults) -> dict[str, Any]:
     }
 
 
+def account(user: User, *, max_body_bytes: int) -> dict[str, Any]:
+    """The caller's account: who they are, what they may do, how long a text may be."""
+    return {"name": user.name, "role": user.role, "max_body_bytes": max_body_bytes}
+
+
 def token(token: ApiToken) -> dict[str, Any]:
     """An API token as its owner sees it (never its secret)."""
     return {

@@ -202,13 +202,8 @@ def _caller() -> User:
 
 @bp.get("/me")
 def me() -> Any:
-    user = _caller()
     return jsonify(
-        {
-            "name": user.name,
-            "role": user.role,
-            "max_body_bytes": current_app.config["MAX_BODY_BYTES"],
-        }
+        serialize.account(_caller(), max_body_bytes=current_app.config["MAX_BODY_BYTES"])
     )
 
 
