@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from commons import auth as auth_service
-from commons import bundles, credits, integrity, page_queries, pages, serialize
+from commons import bundles, credits, integrity, page_queries, pages
 from commons.errors import CommonsError, NotFound, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
+from commons.serialize import credits as credits_json
 
 from .conftest import make_app
 
@@ -199,9 +200,9 @@ def snapshot() -> dict[str, Any]:
             ],
             "credits": [
                 {key: c[key] for key in ("name", "edits", "first", "last", "role")}
-                for c in serialize.credits(page)["contributors"]
+                for c in credits_json(page)["contributors"]
             ],
-            "origins": {c["name"]: c["origin"] for c in serialize.credits(page)["contributors"]},
+            "origins": {c["name"]: c["origin"] for c in credits_json(page)["contributors"]},
         }
     return result
 
