@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, credits, experiments, media, page_queries, pages, permissions, serialize
+from .. import auth, experiments, media, page_queries, pages, permissions, serialize
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
@@ -187,7 +187,7 @@ def revisions(slug: str) -> Response:
 @bp.get("/pages/<slug>/credits")
 def page_credits(slug: str) -> Response:
     page = _page_or_404(slug)
-    return jsonify(credits.credits_json(page))
+    return jsonify(serialize.credits(page))
 
 
 @bp.get("/search")
@@ -201,42 +201,7 @@ def search() -> Response:
         sort=request.args.get("sort", "relevance"),
         filters=experiments.clean_filters(request.args),
     )
-    return jsonify(
-        {
-            "results": [
-                {
-                    "slug": h.slug,
-                    "title": h.title,
-                    "snippet": h.snippet,
-                    "kind": h.kind,
-                    "tags": h.tags,
-                }
-                for h in results.hits
-            ],
-            "total": results.total,
-            "page": results.page,
-            "suggestion": results.suggestion,
-            "message": str(results.message) if results.message else None,
-            "facets": {
-                "kind": {f.value: f.count for f in results.kinds},
-                "tag": {f.value: f.count for f in results.tags},
-                **{
-                    name: {f.value: f.count for f in found}
-                    for name, found in results.facets.items()
-                },
-            },
-            "media": [
-                {
-                    "name": m.name,
-                    "title": m.title,
-                    "kind": m.kind,
-                    "snippet": m.snippet,
-                    "url": url_for("media.show", name=m.name, _external=True),
-                }
-                for m in results.media
-            ],
-        }
-    )
+    return jsonify(serialize.search_results(results))
 
 
 def _caller() -> User:
@@ -249,13 +214,8 @@ def _caller() -> User:
 
 @bp.get("/me")
 def me() -> Any:
-    user = _caller()
     return jsonify(
-        {
-            "name": user.name,
-            "role": user.role,
-            "max_body_bytes": current_app.config["MAX_BODY_BYTES"],
-        }
+        serialize.account(_caller(), max_body_bytes=current_app.config["MAX_BODY_BYTES"])
     )
 
 

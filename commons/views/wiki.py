@@ -188,7 +188,7 @@ def credits_page(slug: str) -> str:
         attribution=attribution,
         contributors=contributors,
         shares=charts.shares((c.name, c.edits) for c in contributors),
-        media_credits=credits.media_credits(page),
+        media_credits=serialize.media_credits(page),
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         lineage=charts.lineage_tree(experiments.lineage(page))
