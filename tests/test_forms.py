@@ -150,3 +150,41 @@ def test_an_upload_without_file_keeps_the_fields_and_stores_nothing(client, auth
     assert "Choisissez un fichier à déposer." in html
     assert "Affiche de la fête" in html and "Guide des jardins" in html
     assert _count(Media) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "message"),
+    [
+        ("/api/v1/media", "media_missing_file", "Choose a file to upload."),
+        ("/api/v1/import", "no_file", "Send the bundle as the request body or as the “file” field"),
+    ],
+)
+def test_the_api_multipart_forms_name_the_missing_file(client, editor, path, code, message) -> None:
+    headers = {"Authorization": f"Bearer {accounts.create_token(editor)}", "Accept-Language": "en"}
+    response = client.post(
+        path, data={"title": "Sans fichier"}, headers=headers, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"].startswith(message)
+    assert _count(Media) == 0
+
+
+def test_the_api_upload_takes_a_file_its_client_did_not_name(client, member) -> None:
+    part = 'Content-Disposition: form-data; name="{}"{}\r\n\r\n'
+    body = b"".join(
+        [
+            b"--limit\r\n" + part.format("file", '; filename=""').encode() + _picture(),
+            b"\r\n--limit\r\n" + part.format("name", "").encode() + b"carte.png",
+            b"\r\n--limit\r\n" + part.format("source", "").encode() + b"Atlas",
+            b"\r\n--limit--\r\n",
+        ]
+    )
+    response = client.post(
+        "/api/v1/media",
+        data=body,
+        headers={"Authorization": f"Bearer {accounts.create_token(member)}"},
+        content_type="multipart/form-data; boundary=limit",
+    )
+    assert response.status_code == 201, response.get_json()
+    assert media.get("carte.png").source["title"] == "Atlas"

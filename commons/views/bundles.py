@@ -14,7 +14,7 @@ from ..extensions import csrf
 from ..models import Kind
 from . import json_error
 from ._helpers import refuse_session_write_without_csrf
-from .forms import ExportForm, ImportForm
+from .forms import ApiImportForm, ExportForm, ImportForm
 
 bp = Blueprint("bundles", __name__)
 
@@ -99,14 +99,11 @@ def api_import() -> Any:
     if refused is not None:
         return refused
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise ValidationError(
-                _l("Send the bundle as the request body or as the “file” field of a form."),
-                code="no_file",
-            )
-        on_conflict = request.form.get("on_conflict") or request.args.get("on_conflict")
-        report = bundles.import_bundle(upload.stream, on_conflict=on_conflict, importer=user)
+        form = ApiImportForm().validated()
+        on_conflict = form.on_conflict.data or request.args.get("on_conflict")
+        report = bundles.import_bundle(
+            form.file.data.stream, on_conflict=on_conflict, importer=user
+        )
     else:
         with bundles.spool(request.stream) as body:
             report = bundles.import_bundle(

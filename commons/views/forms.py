@@ -14,13 +14,23 @@ with ``csrf_field()``, and pages shared between visitors carry none.
 
 from __future__ import annotations
 
-from typing import Any, Self
+import json
+from typing import Any, ClassVar, Self
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Optional
+from wtforms import FileField as AnyFileField
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Optional,
+    StopValidation,
+)
 
 from ..errors import ValidationError
 
@@ -51,6 +61,20 @@ class SwitchField(BooleanField):
         self.data = bool(valuelist) and valuelist[0] == "1"
 
 
+class FileSent:
+    """A file part was sent under the field's name, even one without a file name (the API's
+    clients may name the file in another field). Goes with ``AnyFileField``, which keeps such
+    a part; a browser's form, which sends an unnamed empty part for "no file", uses Flask-WTF's
+    ``FileField`` and ``FileRequired`` instead."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not isinstance(field.data, FileStorage):
+            raise StopValidation(self.message)
+
+
 class RevisionNumberField(IntegerField):
     """A revision number; a value that is not a whole number is refused, not ignored."""
 
@@ -67,15 +91,19 @@ class Form(FlaskForm):
     class Meta:
         csrf = False
 
-    def validated(self) -> Self:
-        """The form itself when it is valid; :class:`ValidationError` with its first message."""
-        if not self.validate():
-            raise ValidationError(self.first_error(), code="form_invalid")
-        return self
+    #: The error code of a refusal, by field (the API answers it); "form_invalid" otherwise.
+    error_codes: ClassVar[dict[str, str]] = {}
 
-    def first_error(self) -> Any:
-        """The first field's first message, in the order the fields are declared."""
-        return next(field.errors[0] for field in self if field.errors)
+    def validated(self) -> Self:
+        """The form itself when it is valid; :class:`ValidationError` with its first message.
+
+        Fields are checked in the order they are declared; the first refused one speaks.
+        """
+        if not self.validate():
+            field = next(field for field in self if field.errors)
+            code = self.error_codes.get(field.name, "form_invalid")
+            raise ValidationError(field.errors[0], code=code)
+        return self
 
     def values(self) -> dict[str, Any]:
         """What the form holds, to show it again: the fields it was not sent are left out."""
@@ -194,17 +222,53 @@ class LanguageForm(Form):
 
 # --- media ---------------------------------------------------------------------------
 
+MISSING_FILE = _l("Choose a file to upload.")
 
-class MediaForm(SourceFields, Form):
-    """A new file, or a new version of one, with what the media page shows about it."""
 
-    file = FileField(validators=[FileRequired(message=_l("Choose a file to upload."))])
+class FileFields(Form):
+    """What the media page shows about a file, as both the HTML forms and the API send it."""
+
+    error_codes: ClassVar[dict[str, str]] = {"file": "media_missing_file"}
+
     name = text()
     title = text()
     description = text()
     license = choice()
-    creators = text()
     summary = text()
+
+
+class MediaForm(SourceFields, FileFields):
+    """A new file, or a new version of one, from the HTML forms."""
+
+    file = FileField(validators=[FileRequired(message=MISSING_FILE)])
+    creators = text()
+
+
+class ApiMediaForm(FileFields):
+    """``POST /api/v1/media``: its authors are ``authors``, its source one ``source`` field."""
+
+    file = AnyFileField(validators=[FileSent(MISSING_FILE)])
+    authors = text()
+    source = text()
+
+    def declared_source(self) -> dict[str, Any] | None:
+        """The ``source`` field: a JSON object, an address, or the title of a work."""
+        raw = self.source.data.strip()
+        if not raw:
+            return None
+        if raw.startswith("{"):
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                raise ValidationError(
+                    _l("The source must be a JSON object, an address or a title."),
+                    code="source_invalid",
+                ) from None
+            if isinstance(parsed, dict):
+                return parsed
+        if raw.startswith(("http://", "https://")):
+            return {"url": raw}
+        return {"title": raw}
 
 
 # --- bundles -------------------------------------------------------------------------
@@ -238,7 +302,24 @@ class ExportForm(Form):
 
 
 class ImportForm(Form):
+    """A bundle to import from the HTML form, and what to do with existing pages."""
+
+    error_codes: ClassVar[dict[str, str]] = {"bundle": "no_file"}
+
     bundle = FileField(
         validators=[FileRequired(message=_l("Choose a bundle (.zip file) to import."))]
     )
     on_conflict = text(default="skip")
+
+
+class ApiImportForm(Form):
+    """``POST /api/v1/import`` as a form: the bundle is its ``file`` field."""
+
+    error_codes: ClassVar[dict[str, str]] = {"file": "no_file"}
+
+    file = AnyFileField(
+        validators=[
+            FileSent(_l("Send the bundle as the request body or as the “file” field of a form."))
+        ]
+    )
+    on_conflict = choice()
