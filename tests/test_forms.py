@@ -188,3 +188,13 @@ def test_the_api_upload_takes_a_file_its_client_did_not_name(client, member) -> 
     )
     assert response.status_code == 201, response.get_json()
     assert media.get("carte.png").source["title"] == "Atlas"
+
+
+def test_a_json_body_is_not_read_as_the_upload_form(client, member) -> None:
+    response = client.post(
+        "/api/v1/media",
+        json=["file", "name"],
+        headers={"Authorization": f"Bearer {accounts.create_token(member)}"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "media_missing_file"

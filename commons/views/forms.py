@@ -1,4 +1,7 @@
-"""Every HTML form, as a WTForms class: the names of its fields, their shape, and what is required.
+"""Every form, as a WTForms class: the names of its fields, their shape, and what is required.
+
+The HTML forms, and the API's two multipart forms (a file, a bundle); the API's JSON
+bodies are not forms and the API reads them itself.
 
 A view builds its form from the request and calls :meth:`Form.validated`, the one place a
 form is checked: a refused form raises :class:`~commons.errors.ValidationError` with the
@@ -17,10 +20,11 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Self
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import CombinedMultiDict, FileStorage
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms import FileField as AnyFileField
 from wtforms.validators import (
@@ -90,6 +94,15 @@ class Form(FlaskForm):
 
     class Meta:
         csrf = False
+
+    def __init__(self, formdata: Any = None, **options: Any) -> None:
+        """A form read from ``formdata``; by default from what a POST sent as a form.
+
+        Only form fields and files: unlike Flask-WTF's default, a JSON body is not a form.
+        """
+        if formdata is None and request.method == "POST":
+            formdata = CombinedMultiDict((request.files, request.form))
+        super().__init__(formdata=formdata, **options)
 
     #: The error code of a refusal, by field (the API answers it); "form_invalid" otherwise.
     error_codes: ClassVar[dict[str, str]] = {}
