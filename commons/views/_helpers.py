@@ -1,5 +1,5 @@
-"""What several blueprints share: page numbers, the API's CSRF guard, the source fields
-of a form, the friendly 404. Blueprints import from here, never from one another."""
+"""What several blueprints share: page numbers, the API's CSRF guard, the friendly 404.
+Blueprints import from here (and their forms from ``forms``), never from one another."""
 
 from __future__ import annotations
 
@@ -75,16 +75,6 @@ def refuse_session_write_without_csrf() -> Any:
     except (CSRFValidationError, CSRFError):
         return json_error(400, "csrf", _l("The security token is missing or expired."))
     return None
-
-
-def form_source(form: Any) -> dict[str, str]:
-    """The declared source of a page or a file, from the ``source_*`` fields of its form."""
-    return {
-        "title": form.get("source_title", ""),
-        "authors": form.get("source_authors", ""),
-        "url": form.get("source_url", ""),
-        "license": form.get("source_license", ""),
-    }
 
 
 def not_found_page() -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import auth, permissions
 from ..auth import acting_user, permission_required
 from ..errors import CommonsError
 from ..models import TokenScope
+from .forms import TokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -39,12 +40,13 @@ def create_token() -> Any:
     """Create a token and show its secret, this once (never stored, never in a cookie)."""
     user = acting_user()
     assert user is not None
-    name = request.form.get("name", "")
-    scope = request.form.get("scope", TokenScope.READ.value)
+    form = TokenForm()
     try:
-        token, secret = auth.issue_token(user, name, scope)
+        token, secret = auth.issue_token(user, form.validated().name.data, form.scope.data)
     except CommonsError as error:
-        return _tokens_page(error.status, error=error.message, name=name, scope=scope)
+        return _tokens_page(
+            error.status, error=error.message, name=form.name.data, scope=form.scope.data
+        )
     return _tokens_page(201, created=token, secret=secret)
 
 

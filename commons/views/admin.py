@@ -12,6 +12,7 @@ from ..auth import acting_user, permission_required
 from ..extensions import db
 from ..models import Role, User
 from ._helpers import Pagination, page_number
+from .forms import AccountChangeForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,14 +39,12 @@ def change_user(user_id: int) -> Any:
         abort(404)
     admin = acting_user()
     assert admin is not None
-    action = request.form.get("action")
-    if action == "role":
-        auth.set_role(user, request.form.get("role", ""), by=admin)
+    form = AccountChangeForm().validated()
+    if form.action.data == "role":
+        auth.set_role(user, form.role.data, by=admin)
         flash(_("%(name)s is now %(role)s.", name=user.name, role=user.role), "success")
-    elif action in ("block", "unblock"):
-        auth.set_blocked(user, action == "block", by=admin)
+    else:
+        auth.set_blocked(user, form.action.data == "block", by=admin)
         message = _("%(name)s is blocked.") if user.blocked else _("%(name)s is no longer blocked.")
         flash(message % {"name": user.name}, "success")
-    else:
-        abort(400)
     return redirect(url_for("admin.users", page=request.args.get("page")))

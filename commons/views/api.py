@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -16,6 +15,7 @@ from ..extensions import csrf
 from ..models import Page, TokenScope, User
 from . import json_error
 from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf
+from .forms import ApiMediaForm
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -219,45 +219,24 @@ def me() -> Any:
     )
 
 
-def _declared_source(raw: str) -> dict[str, Any] | None:
-    """The ``source`` form field: a JSON object, an address, or the title of a work."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    if raw.startswith("{"):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            raise ValidationError(
-                _l("The source must be a JSON object, an address or a title."),
-                code="source_invalid",
-            ) from None
-        if isinstance(parsed, dict):
-            return parsed
-    if raw.startswith(("http://", "https://")):
-        return {"url": raw}
-    return {"title": raw}
-
-
 @bp.post("/media")
 def upload_media() -> Any:
     user = _caller()
     if not permissions.can_upload(user):
         return json_error(403, "forbidden", _l("You do not have the rights to do this."))
-    upload = request.files.get("file")
-    if upload is None:
-        raise ValidationError(_l("Choose a file to upload."), code="media_missing_file")
+    form = ApiMediaForm().validated()
+    upload = form.file.data
     data = upload.stream.read(current_app.config["MAX_MEDIA_BYTES"] + 1)
     version = media.upload(
         data,
-        filename=request.form.get("name") or upload.filename or "",
+        filename=form.name.data or upload.filename or "",
         author=user,
-        title=request.form.get("title", ""),
-        description=request.form.get("description", ""),
-        license=request.form.get("license") or None,
-        source=_declared_source(request.form.get("source", "")),
-        creators=request.form.get("authors", ""),
-        summary=request.form.get("summary", ""),
+        title=form.title.data,
+        description=form.description.data,
+        license=form.license.data or None,
+        source=form.declared_source(),
+        creators=form.authors.data,
+        summary=form.summary.data,
     )
     return jsonify(serialize.media_item(version.media)), 201
 

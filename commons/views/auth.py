@@ -21,6 +21,7 @@ from .. import auth
 from ..errors import CommonsError
 from ..models import User
 from ..security import local_path
+from .forms import LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
 
@@ -45,12 +46,15 @@ def _start_session(user: User | None, *, remember: bool = False) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "POST":
-        name = request.form.get("name", "").strip()
+        form = LoginForm()
         try:
-            user = auth.authenticate(name, request.form.get("password", ""), auth.client_address())
+            form.validated()
+            user = auth.authenticate(form.name.data, form.password.data, auth.client_address())
         except CommonsError as error:
-            return render_template("login.html", error=error.message, name=name), error.status
-        _start_session(user, remember="remember" in request.form)
+            return render_template(
+                "login.html", error=error.message, name=form.name.data
+            ), error.status
+        _start_session(user, remember=form.remember.data)
         flash(_("Welcome, %(name)s.", name=user.name), "success")
         return redirect(local_path(request.args.get("next")) or url_for("wiki.home"))
     return render_template("login.html", name="")
@@ -74,21 +78,19 @@ def register() -> Any:
             "error.html", status=403, message=_("Registration is closed on this wiki.")
         ), 403
     if request.method == "POST":
-        name = request.form.get("name", "").strip()
-        password = request.form.get("password", "")
-        if password != request.form.get("password_confirm", ""):
-            return render_template(
-                "register.html", name=name, error=_("The two passwords differ.")
-            ), 400
+        form = RegisterForm()
         try:
+            form.validated()
             user = auth.register(
-                name,
-                password,
-                email=request.form.get("email") or None,
+                form.name.data,
+                form.password.data,
+                email=form.email.data or None,
                 address=auth.client_address(),
             )
         except CommonsError as error:
-            return render_template("register.html", name=name, error=error.message), error.status
+            return render_template(
+                "register.html", name=form.name.data, error=error.message
+            ), error.status
         _start_session(user)
         flash(_("Your account is ready. Welcome, %(name)s.", name=user.name), "success")
         return redirect(url_for("wiki.home"))

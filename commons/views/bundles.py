@@ -14,17 +14,9 @@ from ..extensions import csrf
 from ..models import Kind
 from . import json_error
 from ._helpers import refuse_session_write_without_csrf
+from .forms import ApiImportForm, ExportForm, ImportForm
 
 bp = Blueprint("bundles", __name__)
-
-#: Which export choice a query argument stands for.
-SCOPE_FIELDS = (
-    ("page", "slug"),
-    ("query", "q"),
-    ("query", "query"),
-    ("tag", "tag"),
-    ("kind", "kind"),
-)
 
 
 def _send(selection: bundles.Selection) -> Response:
@@ -53,14 +45,13 @@ def export() -> Any:
     """Choose pages (one page, a tag, a kind, a search, everything) and download their bundle."""
     if request.method == "GET":
         # Links from a page, a tag, a kind or a search arrive with that choice made.
-        fields = request.args.to_dict()
-        given = [scope for scope, key in SCOPE_FIELDS if fields.get(key)]
-        fields.setdefault("scope", given[0] if given else "all")
-        return _export_form(fields)
+        asked = ExportForm(formdata=request.args)
+        return _export_form({**asked.values(), "scope": asked.chosen_scope()})
+    form = ExportForm()
     try:
-        return _send(bundles.Selection.from_mapping(request.form))
+        return _send(bundles.Selection.from_mapping(form.validated().values()))
     except CommonsError as error:
-        return _export_form(request.form.to_dict(), error.message, error.status)
+        return _export_form(form.values(), error.message, error.status)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -69,13 +60,11 @@ def import_() -> Any:
     """Upload a bundle, choose what happens to existing pages, and see the report."""
     if request.method == "GET":
         return render_template("import.html", on_conflict="skip")
-    on_conflict = request.form.get("on_conflict", "skip")
-    upload = request.files.get("bundle")
+    form = ImportForm()
+    on_conflict = form.on_conflict.data
     try:
-        if upload is None or not upload.filename:
-            raise ValidationError(_l("Choose a bundle (.zip file) to import."), code="no_file")
         report = bundles.import_bundle(
-            upload.stream, on_conflict=on_conflict, importer=acting_user()
+            form.validated().bundle.data.stream, on_conflict=on_conflict, importer=acting_user()
         )
     except CommonsError as error:
         return render_template(
@@ -110,14 +99,11 @@ def api_import() -> Any:
     if refused is not None:
         return refused
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise ValidationError(
-                _l("Send the bundle as the request body or as the “file” field of a form."),
-                code="no_file",
-            )
-        on_conflict = request.form.get("on_conflict") or request.args.get("on_conflict")
-        report = bundles.import_bundle(upload.stream, on_conflict=on_conflict, importer=user)
+        form = ApiImportForm().validated()
+        on_conflict = form.on_conflict.data or request.args.get("on_conflict")
+        report = bundles.import_bundle(
+            form.file.data.stream, on_conflict=on_conflict, importer=user
+        )
     else:
         with bundles.spool(request.stream) as body:
             report = bundles.import_bundle(

@@ -17,13 +17,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import licenses, media, permissions
 from ..auth import acting_user
-from ..errors import CommonsError, NotFound, ValidationError
-from ..models import Media, MediaVersion
-from ._helpers import Pagination, form_source, page_number
+from ..errors import CommonsError, NotFound
+from ..models import Media, MediaVersion, User
+from ._helpers import Pagination, page_number
+from .forms import MediaForm
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
@@ -59,25 +59,23 @@ def index() -> str:
     )
 
 
-def _form_fields() -> dict[str, Any]:
-    form = request.form
-    return {
-        "title": form.get("title", ""),
-        "description": form.get("description", ""),
-        "license": form.get("license") or None,
-        "creators": form.get("creators", ""),
-        "summary": form.get("summary", ""),
-        "source": form_source(form),
-    }
-
-
-def _uploaded() -> tuple[bytes, str]:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationError(_l("Choose a file to upload."), code="media_missing_file")
-    limit = current_app.config["MAX_MEDIA_BYTES"]
-    data = upload.stream.read(limit + 1)
-    return data, upload.filename
+def _upload(form: MediaForm, user: User | None, *, replace: Media | None = None) -> MediaVersion:
+    """Store the form's file (a new one, or a new version of ``replace``) once it is valid."""
+    form.validated()
+    upload = form.file.data
+    data = upload.stream.read(current_app.config["MAX_MEDIA_BYTES"] + 1)
+    return media.upload(
+        data,
+        filename=form.name.data or upload.filename,
+        author=user,
+        replace=replace,
+        title=form.title.data,
+        description=form.description.data,
+        license=form.license.data or None,
+        creators=form.creators.data,
+        summary=form.summary.data,
+        source=form.source(),
+    )
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -88,13 +86,11 @@ def upload() -> Any:
             flash(_("Please log in to upload files."), "info")
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
-    fields = request.form.to_dict() if request.method == "POST" else dict(request.args)
+    form = MediaForm() if request.method == "POST" else MediaForm(formdata=request.args)
+    fields = form.values()
     if request.method == "POST":
         try:
-            data, filename = _uploaded()
-            version = media.upload(
-                data, filename=request.form.get("name") or filename, author=user, **_form_fields()
-            )
+            version = _upload(form, user)
         except CommonsError as error:
             return render_template(
                 "media_upload.html",
@@ -129,9 +125,9 @@ def new_version(name: str) -> Any:
     user = acting_user()
     if not permissions.can_upload(user):
         abort(403 if user else 401)
+    form = MediaForm()
     try:
-        data, filename = _uploaded()
-        media.upload(data, filename=filename, author=user, replace=item, **_form_fields())
+        _upload(form, user, replace=item)
     except CommonsError as error:
         return render_template(
             "media_page.html",
@@ -142,7 +138,7 @@ def new_version(name: str) -> Any:
             license=licenses.get(item.license),
             can_upload=True,
             licenses=licenses.all_licenses(),
-            fields=request.form.to_dict(),
+            fields=form.values(),
             error=error.message,
         ), error.status
     flash(_("The new version has been uploaded; the previous ones are kept."), "success")

@@ -11,7 +11,6 @@ from flask import (
     current_app,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -20,6 +19,7 @@ from .. import licenses
 from ..auth import acting_user
 from ..extensions import csrf, db
 from ..security import local_path
+from .forms import LanguageForm
 
 bp = Blueprint("misc", __name__)
 
@@ -32,14 +32,15 @@ def set_language() -> Any:
     Exempt from CSRF on purpose: a forged request could only change a display
     preference, and pages without any token can be cached for visitors.
     """
-    locale = request.form.get("locale", "")
+    form = LanguageForm().validated()
+    locale = form.locale.data
     if locale in current_app.config["LOCALES"]:
         session["locale"] = locale
         user = acting_user()
         if user is not None:
             user.locale = locale
             db.session.commit()
-    return redirect(local_path(request.form.get("next")) or url_for("wiki.home"))
+    return redirect(local_path(form.next.data) or url_for("wiki.home"))
 
 
 @bp.get("/licenses")

@@ -38,7 +38,16 @@ from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
 from ..models import Kind, Page, Revision
 from ..slugs import slugify
-from ._helpers import Pagination, form_source, page_number
+from ._helpers import Pagination, page_number
+from .forms import (
+    EditForm,
+    HideRevisionForm,
+    NewPageForm,
+    PreviewForm,
+    ProtectForm,
+    RenameForm,
+    SummaryForm,
+)
 
 bp = Blueprint("wiki", __name__)
 
@@ -225,25 +234,27 @@ def edit(slug: str) -> Any:
     if request.method == "GET":
         return _editor(page, slug, _initial_fields(page, slug))
 
-    fields = request.form.to_dict()
-    if "preview" in request.form:
-        return _editor(page, slug, fields, preview=rendered.preview(fields.get("body", "")))
+    form = EditForm()
+    fields = form.values()
     try:
+        form.validated()
+        if form.preview.data:
+            return _editor(page, slug, fields, preview=rendered.preview(form.body.data))
         result = pages.save(
             slug,
-            title=fields.get("title", ""),
-            body=fields.get("body", ""),
-            kind=fields.get("kind"),
-            tags=fields.get("tags", ""),
-            license=fields.get("license"),
-            summary=fields.get("summary", ""),
-            base_revision=request.form.get("base_revision", type=int),
-            minor="minor" in request.form,
-            coauthors=fields.get("coauthors", ""),
-            attribution_parties=fields.get("attribution_parties", ""),
-            source=form_source(request.form),
-            license_accepted="accept_license" in request.form,
-            expect_new="new_page" in request.form,
+            title=form.title.data,
+            body=form.body.data,
+            kind=form.kind.data,
+            tags=form.tags.data,
+            license=form.license.data,
+            summary=form.summary.data,
+            base_revision=form.base_revision.data,
+            minor=form.minor.data,
+            coauthors=form.coauthors.data,
+            attribution_parties=form.attribution_parties.data,
+            source=form.source(),
+            license_accepted=form.accept_license.data,
+            expect_new=form.new_page.data,
             author=user,
         )
     except EditConflict as conflict:
@@ -264,16 +275,17 @@ def edit(slug: str) -> Any:
 
 def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
     if page is None:
-        kind = request.args.get("kind", Kind.PAGE.value)
+        asked = NewPageForm(formdata=request.args)
+        kind = asked.kind.data
         if kind not in {k.value for k in Kind}:
             kind = Kind.PAGE.value
-        title = request.args.get("title") or slug.replace("-", " ").capitalize()
+        title = asked.title.data or slug.replace("-", " ").capitalize()
         return {
             "title": title,
             "kind": kind,
             "body": page_templates.body_for(kind),
             "license": licenses.DEFAULT_LICENSE,
-            "tags": request.args.get("tags", ""),
+            "tags": asked.tags.data or "",
         }
     current = page.current_revision
     assert current is not None
@@ -297,16 +309,18 @@ def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
     """Choose a title and a kind, then open the editor on its template."""
-    title = request.values.get("title", "").strip()
-    kind = request.values.get("kind", Kind.PAGE.value)
+    form = NewPageForm(formdata=request.values)
+    title = form.title.data
+    kind = form.kind.data or Kind.PAGE.value
     if title:
         slug = slugify(title)
         if slug:
             if page_queries.find(slug) is not None:
                 flash(_("A page with this title already exists."), "info")
                 return redirect(url_for("wiki.view", slug=slug))
-            tags = request.values.get("tags") or None
-            return redirect(url_for("wiki.edit", slug=slug, title=title, kind=kind, tags=tags))
+            return redirect(
+                url_for("wiki.edit", slug=slug, title=title, kind=kind, tags=form.tags.data or None)
+            )
         flash(_("The title needs at least one letter or digit."), "error")
     return render_template("new.html", kinds=[k.value for k in Kind], kind=kind, title=title)
 
@@ -314,7 +328,7 @@ def new() -> Any:
 @bp.post("/preview")
 def preview() -> str:
     """Live preview for the editor: the page pipeline's HTML, as a fragment."""
-    body = request.form.get("body", "")
+    body = PreviewForm().validated().body.data
     pages.clean_body(body)
     return render_template("_preview.html", preview=rendered.preview(body))
 
@@ -377,7 +391,8 @@ def _revision_or_404(page: Page, number: int):  # noqa: ANN202
 @bp.post("/wiki/<slug>/revert/<int:number>")
 def revert(slug: str, number: int) -> Any:
     page = _load(slug)
-    pages.revert(page, number, author=acting_user(), summary=request.form.get("summary", ""))
+    summary = SummaryForm().validated().summary.data
+    pages.revert(page, number, author=acting_user(), summary=summary)
     flash(_("Revision %(number)s has been restored.", number=number), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -389,16 +404,13 @@ def rename(slug: str) -> Any:
     if not permissions.can_manage_pages(user):
         raise Forbidden(_("Only editors can rename pages."))
     if request.method == "POST":
+        form = RenameForm()
         try:
-            pages.rename(
-                page,
-                request.form.get("title", ""),
-                author=user,
-                summary=request.form.get("summary", ""),
-            )
+            form.validated()
+            pages.rename(page, form.title.data, author=user, summary=form.summary.data)
         except CommonsError as error:
             return render_template(
-                "rename.html", page=page, error=error.message, title=request.form.get("title", "")
+                "rename.html", page=page, error=error.message, title=form.title.data
             ), error.status
         flash(_("The page has been renamed; its old address redirects here."), "success")
         return redirect(url_for("wiki.view", slug=page.slug))
@@ -408,7 +420,7 @@ def rename(slug: str) -> Any:
 @bp.post("/wiki/<slug>/delete")
 def delete(slug: str) -> Any:
     page = _load(slug)
-    pages.delete(page, author=acting_user(), summary=request.form.get("summary", ""))
+    pages.delete(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
     flash(_("The page has been deleted. It can be restored from its history."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -416,7 +428,7 @@ def delete(slug: str) -> Any:
 @bp.post("/wiki/<slug>/restore")
 def restore(slug: str) -> Any:
     page = _load(slug, include_deleted=True)
-    pages.restore(page, author=acting_user(), summary=request.form.get("summary", ""))
+    pages.restore(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
     flash(_("The page has been restored."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -424,7 +436,7 @@ def restore(slug: str) -> Any:
 @bp.post("/wiki/<slug>/protect")
 def protect(slug: str) -> Any:
     page = _load(slug)
-    protected = request.form.get("protected") == "1"
+    protected = ProtectForm().validated().protected.data
     pages.set_protected(page, protected, author=acting_user())
     flash(
         _("The page is now protected.") if protected else _("The page is no longer protected."),
@@ -437,7 +449,7 @@ def protect(slug: str) -> Any:
 def hide_revision(slug: str, number: int) -> Any:
     page = _load(slug, include_deleted=True)
     revision = _revision_or_404(page, number)
-    hidden = request.form.get("hidden") == "1"
+    hidden = HideRevisionForm().validated().hidden.data
     pages.set_revision_hidden(revision, hidden, author=acting_user())
     flash(
         _("The revision's content is now hidden.")
