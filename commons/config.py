@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated once and kept in the instance folder
     "INDEX_DIR": None,  # None: <instance>/index
     "MEDIA_DIR": None,  # None: <instance>/media
+    "IMPORTS_DIR": None,  # None: <instance>/imports, the records of wiki imports
     "DEFAULT_LOCALE": "fr",
     "LOCALES": ["fr", "en"],
     "MAX_BODY_BYTES": 1_000_000,
@@ -65,6 +66,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "commons.db")
     settings["INDEX_DIR"] = settings["INDEX_DIR"] or os.path.join(instance_path, "index")
     settings["MEDIA_DIR"] = settings["MEDIA_DIR"] or os.path.join(instance_path, "media")
+    settings["IMPORTS_DIR"] = settings["IMPORTS_DIR"] or os.path.join(instance_path, "imports")
     if settings["DEFAULT_LOCALE"] not in settings["LOCALES"]:
         raise ValueError(f"COMMONS_DEFAULT_LOCALE must be one of {settings['LOCALES']}")
     if not settings["SECRET_KEY"]:
