@@ -6,7 +6,8 @@ bundle (``docs/bundle-format.md``) to a temporary file and hands that to
 :func:`commons.bundles.import_bundle`, which checks it all and writes it in one
 transaction. A page whose address exists here is skipped, so running an import again
 changes nothing. :func:`write_record` keeps a JSON record of each import (the report and
-the raw data that had no place in a page) in ``IMPORTS_DIR`` (by default the instance's ``imports/`` folder).
+the raw data that had no place in a page) in ``IMPORTS_DIR`` (by default
+``<instance>/imports``).
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def media_type(data: bytes) -> media.FileType:
 def write_record(
     plan: ImportPlan, report: bundles.ImportReport, *, path: str, options: dict[str, Any]
 ) -> Path:
-    """Keep a JSON record of an import in ``IMPORTS_DIR`` (by default the instance's ``imports/`` folder); its path."""
+    """Keep a JSON record of an import in ``IMPORTS_DIR``; returns its path."""
     folder = Path(current_app.config["IMPORTS_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
