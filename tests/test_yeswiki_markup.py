@@ -14,7 +14,10 @@ from commons.imports.yeswiki_markup import Context, convert
 from commons.render import render_markdown
 from commons.text import fold
 
-MEDIA = {"affiche.png": ("page-affiche.png", "image"), "programme.pdf": ("page-programme.pdf", "document")}
+MEDIA = {
+    "affiche.png": ("page-affiche.png", "image"),
+    "programme.pdf": ("page-programme.pdf", "document"),
+}
 CONTEXT = Context(page_slug=page_slug, media=MEDIA.get)
 
 CASES = [
@@ -94,7 +97,9 @@ _PIECES = [
 _WAKKA = st.lists(st.sampled_from(_PIECES), max_size=80).map("".join)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(_WAKKA)
 def test_the_converter_never_crashes_and_never_drops_a_word(app, wakka):
     markdown = convert(wakka, CONTEXT).markdown
