@@ -21,6 +21,7 @@ from commons.models import Media, Page, Revision
 FIXTURE = Path(__file__).parent / "fixtures" / "yeswiki"
 DUMP = FIXTURE / "content.sql"
 FILES = FIXTURE / "files"
+NBSP = "\u00a0"
 
 
 def backup_zip(tmp_path: Path, dump: Path = DUMP) -> Path:
@@ -97,9 +98,10 @@ def test_system_and_restricted_pages_are_skipped_and_reported(app, runner, tmp_p
     assert result.exit_code == 0, result.output
     slugs = set(db.session.scalars(select(Page.slug)))
     assert not slugs & {"page-header", "page-menu-haut", "gerer-site", "reunion-du-bureau"}
-    assert "skipped: ReunionDuBureau" in result.output and "@admins" in result.output
-    assert "skipped: PageHeader" in result.output
-    assert "skipped: ListeStatut" in result.output
+    # The command speaks the commons' language: French by default.
+    assert f"ignoré{NBSP}: ReunionDuBureau" in result.output and "@admins" in result.output
+    assert f"ignoré{NBSP}: PageHeader" in result.output
+    assert f"ignoré{NBSP}: ListeStatut" in result.output
 
 
 def test_comments_become_a_discussion_page_by_their_authors(app, runner, tmp_path):
@@ -135,13 +137,13 @@ def test_files_become_media_and_thumbnails_and_trash_are_skipped(app, runner, tm
     }
     poster = db.session.scalar(select(Media).where(Media.name == "page-principale-affiche.png"))
     assert poster.license == "CC-BY-SA-4.0"
-    assert "thumbnail" in result.output and "trash" in result.output
+    assert "vignette" in result.output and "corbeille" in result.output
 
 
 def test_bazar_listings_and_unknown_actions_are_reported(app, runner, tmp_path):
     result = run(runner, backup_zip(tmp_path), "--dry-run")
-    assert 'not converted in PagePrincipale: {{bazarliste id="1"}}' in result.output
-    assert "not converted in PagePrincipale: {{calendrier}}" in result.output
+    assert f'non converti dans PagePrincipale{NBSP}: {{{{bazarliste id="1"}}}}' in result.output
+    assert f"non converti dans PagePrincipale{NBSP}: {{{{calendrier}}}}" in result.output
 
 
 def test_a_dry_run_reports_and_writes_nothing(app, runner, tmp_path):
@@ -160,7 +162,7 @@ def test_a_second_run_changes_nothing(app, runner, tmp_path):
     again = run(runner, archive)
     assert again.exit_code == 0, again.output
     assert counts() == before
-    assert "0 pages created" in again.output
+    assert "0 pages créées" in again.output
 
 
 def test_a_plain_dump_with_its_files_folder(app, runner, tmp_path):
