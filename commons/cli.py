@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
     app.cli.add_command(import_yeswiki_command)
+    app.cli.add_command(import_mediawiki_command)
 
 
 @click.group("user")
@@ -346,6 +347,24 @@ def import_yeswiki_command(
         path,
         {"prefix": prefix, "files": files, "timezone": timezone, "license": license_},
     )
+
+
+@click.command("import-mediawiki")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--license", "license_", default="CC-BY-SA-4.0", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print the report and write nothing.")
+def import_mediawiki_command(dump: str, license_: str, dry_run: bool) -> None:
+    """Import a MediaWiki XML dump with its history and authors; nothing changes on error.
+
+    Example: commons import-mediawiki export.xml --dry-run
+    """
+    from .imports.mediawiki import read_mediawiki
+
+    try:
+        site = read_mediawiki(dump, license=license_)
+    except CommonsError as error:
+        fail(error.message)
+    _import_from_plan(site, dry_run, dump, {"license": license_})
 
 
 def _import_from_plan(site: Any, dry_run: bool, path: str, options: dict[str, Any]) -> None:

@@ -24,9 +24,12 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext, ngettext
+from sqlalchemy import func, select
 
 from .. import bundles, media
 from ..bundles.layout import Progress
+from ..extensions import db
+from ..models import Page, Redirect
 
 #: Revisions kept in memory before the temporary bundle spills to disk.
 _SPOOL_BYTES = 32 * 1024 * 1024
@@ -91,6 +94,8 @@ class ImportPlan:
     unconverted: list[tuple[str, str]] = field(default_factory=list)
     #: (page, target) pairs: links to pages that are not imported.
     broken_links: list[tuple[str, str]] = field(default_factory=list)
+    #: Addresses that lead to an imported page: redirect slug → the page's slug.
+    redirects: dict[str, str] = field(default_factory=dict)
     #: Raw data kept in the import record, e.g. Bazar entries' JSON by page address.
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -115,7 +120,25 @@ def apply(plan: ImportPlan, *, progress: Progress | None = None) -> bundles.Impo
     with SpooledTemporaryFile(max_size=_SPOOL_BYTES) as handle:
         write_bundle(plan, handle)
         handle.seek(0)
-        return bundles.import_bundle(handle, on_conflict="skip", progress=progress)
+        report = bundles.import_bundle(handle, on_conflict="skip", progress=progress)
+    add_redirects(plan.redirects)
+    return report
+
+
+def add_redirects(redirects: dict[str, str]) -> int:
+    """Add each redirect (old address → page address) whose page exists and whose old
+    address is free; flushes, the caller commits. Returns how many were added."""
+    added = 0
+    for slug, target in redirects.items():
+        page_id = db.session.scalar(select(Page.id).where(Page.slug == target))
+        used = db.session.scalar(select(func.count(Page.id)).where(Page.slug == slug)) or (
+            db.session.get(Redirect, slug) is not None
+        )
+        if page_id is not None and not used:
+            db.session.add(Redirect(slug=slug, page_id=page_id))
+            added += 1
+    db.session.flush()
+    return added
 
 
 def write_bundle(plan: ImportPlan, handle: IO[bytes]) -> None:
@@ -250,6 +273,8 @@ def describe(plan: ImportPlan) -> list[str]:
         lines.append(
             gettext("not converted in %(page)s: %(construct)s", page=page, construct=construct)
         )
+    for slug, target in plan.redirects.items():
+        lines.append(gettext("redirect: %(slug)s → %(target)s", slug=slug, target=target))
     for page, target in plan.broken_links:
         lines.append(gettext("broken link in %(page)s: %(target)s", page=page, target=target))
     return lines

@@ -1,0 +1,167 @@
+"""A MediaWiki XML dump (export format 0.10 or 0.11, from Special:Export or
+``dumpBackup.php --full``) read with mwxml into an import plan.
+
+Pages of the main namespace and file description pages are imported with every
+revision: author (the user name; IP addresses become "anonymous"), date, edit summary
+and minor flag. Redirects become redirects to their target when it is imported.
+Categories become tags. Pages of other namespaces (talk, users, templates…) are
+reported and skipped; the files themselves are not in an XML dump, so links to them
+point to their description pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mwxml
+from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from .. import licenses, pages
+from ..errors import CommonsError, ValidationError
+from ..slugs import MAX_SLUG_LENGTH, slugify
+from . import mediawiki_markup
+from .plan import ImportPlan, PlannedPage, PlannedRevision, Skipped
+from .yeswiki import author_name
+
+_MAIN, _FILE, _CATEGORY = 0, 6, 14
+#: English names MediaWiki always understands, whatever the wiki's language.
+_CANONICAL = {"file": _FILE, "image": _FILE, "category": _CATEGORY}
+
+
+def read_mediawiki(path: str, *, license: str = "CC-BY-SA-4.0") -> ImportPlan:
+    """Read a MediaWiki XML dump into an import plan; writes nothing.
+
+    Raises ValidationError, naming the problem, when the file is not such a dump.
+    """
+    spdx = licenses.normalize(license)
+    if not licenses.can_import(spdx):
+        raise ValidationError(
+            _l("The licence “%(license)s” cannot enter this commons.", license=license),
+            code="license_refused",
+        )
+    if not Path(path).is_file():
+        raise ValidationError(_l("“%(path)s” is not a file.", path=path), code="mediawiki_path")
+    try:
+        with open(path, "rb") as handle:
+            dump = mwxml.Dump.from_file(handle)
+            return _Reader(dump, spdx).plan()
+    except CommonsError:
+        raise
+    except Exception as error:  # mwxml raises plain errors for XML it cannot read
+        raise ValidationError(
+            _l(
+                "This is not a MediaWiki XML dump that can be read: %(problem)s",
+                problem=str(error).split("\n", 1)[0][:200],
+            ),
+            code="mediawiki_invalid",
+        ) from error
+
+
+class _Reader:
+    def __init__(self, dump: Any, license_: str) -> None:
+        self.dump = dump
+        self.license = license_
+        self.result = ImportPlan(source="MediaWiki")
+        self.prefixes: dict[str, int] = dict(_CANONICAL)
+        for namespace in dump.site_info.namespaces or []:
+            if namespace.name:
+                self.prefixes[namespace.name.lower()] = namespace.id
+        self.taken: set[str] = set()
+        self.redirects: dict[str, str] = {}
+        self.links: list[tuple[str, str]] = []
+        self.context = mediawiki_markup.Context(page_slug=self.slug, namespace=self.namespace)
+
+    def plan(self) -> ImportPlan:
+        base = getattr(self.dump.site_info, "dbname", None) or "MediaWiki"
+        for page in self.dump:
+            self._page(page)
+        imported = {page.slug for page in self.result.pages}
+        for slug, target in self.redirects.items():
+            if target in imported and slug not in imported:
+                self.result.redirects[slug] = target
+            else:
+                self.result.skipped.append(
+                    Skipped(slug, gettext("a redirect to a page that is not imported"))
+                )
+        self.result.raw["site"] = base
+        known = imported | set(self.result.redirects)
+        self.result.broken_links = [
+            (title, target) for title, target in self.links if self.slug(target) not in known
+        ]
+        return self.result
+
+    def namespace(self, title: str) -> tuple[str, str]:
+        prefix, _, name = title.partition(":")
+        number = self.prefixes.get(prefix.strip().lower()) if name else None
+        if number == _FILE:
+            return "file", name.strip()
+        if number == _CATEGORY:
+            return "category", name.strip()
+        return "", title
+
+    def slug(self, title: str) -> str:
+        """A page's address here; files' description pages keep their namespace."""
+        namespace, name = self.namespace(title)
+        words = gettext("file %(name)s", name=name) if namespace == "file" else title
+        return slugify(words.replace("_", " "))[:MAX_SLUG_LENGTH].rstrip("-")
+
+    def _page(self, page: Any) -> None:
+        title = str(page.title)
+        if page.namespace not in (_MAIN, _FILE):
+            reason = gettext("in the namespace %(number)s, not imported", number=page.namespace)
+            self.result.skipped.append(Skipped(title, reason))
+            return
+        slug = self.slug(title)
+        if not slug or slug in self.taken:
+            self.result.skipped.append(Skipped(title, gettext("its address is taken")))
+            return
+        self.taken.add(slug)
+        if page.redirect:
+            self.redirects[slug] = self.slug(str(page.redirect))
+            return
+        revisions, tags, links = [], [], set()
+        for revision in page:
+            conversion = mediawiki_markup.convert(revision.text or "", self.context)
+            for construct in conversion.unconverted:
+                if (title, construct) not in self.result.unconverted:
+                    self.result.unconverted.append((title, construct))
+            tags, links = conversion.categories, conversion.links
+            revisions.append(
+                PlannedRevision(
+                    author=self._author(revision.user),
+                    created_at=datetime.fromtimestamp(revision.timestamp.unix(), UTC),
+                    body=conversion.markdown,
+                    summary=(revision.comment or "")[:200],
+                    minor=bool(revision.minor),
+                )
+            )
+        if not revisions:
+            self.result.skipped.append(Skipped(title, gettext("no revision in the dump")))
+            return
+        shown = title.replace("_", " ")
+        if self.namespace(title)[0] == "file":
+            shown = gettext("File: %(name)s", name=self.namespace(title)[1])
+        planned = PlannedPage(
+            slug,
+            shown,
+            self.license,
+            revisions,
+            tags=[slugify(tag) for tag in tags if slugify(tag)],
+        )
+        try:
+            planned.title = pages.clean_title(shown[: current_app.config["MAX_TITLE_LENGTH"]])
+            for revision in planned.revisions:
+                pages.check_body_size(len(revision.body.encode("utf-8")))
+        except CommonsError as error:
+            self.result.skipped.append(Skipped(title, str(error.message)))
+            return
+        self.result.pages.append(planned)
+        self.links.extend((title, target) for target in sorted(links))
+
+    def _author(self, user: Any) -> str:
+        """The user name; an IP address (or a hidden user) becomes "anonymous"."""
+        return author_name(str(user.text) if user is not None and user.text else None)
