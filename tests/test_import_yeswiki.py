@@ -4,6 +4,7 @@ mysqldump made by ``tests/fixtures/yeswiki/make_fixture.sh`` with invented conte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import zipfile
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from commons import page_queries
 from commons.extensions import db
 from commons.imports.yeswiki import author_name
-from commons.models import Media, Page, Revision
+from commons.models import Media, MediaVersion, Page, Revision
 
 FIXTURE = Path(__file__).parent / "fixtures" / "yeswiki"
 DUMP = FIXTURE / "content.sql"
@@ -137,6 +138,13 @@ def test_files_become_media_and_thumbnails_and_trash_are_skipped(app, runner, tm
     }
     poster = db.session.scalar(select(Media).where(Media.name == "page-principale-affiche.png"))
     assert poster.license == "CC-BY-SA-4.0"
+    version = db.session.get(MediaVersion, poster.current_version_id)
+    # The later of two uploads, by the author of the page revision it was attached to.
+    later = FILES / "PagePrincipale_affiche_20240301101500_20240301101600.png"
+    assert version.sha256 == hashlib.sha256(later.read_bytes()).hexdigest()
+    assert version.author_name == "CamilleMartin"
+    assert version.created_at.replace(tzinfo=UTC) == datetime(2024, 3, 1, 9, 16, tzinfo=UTC)
+    assert "remplacé par un envoi plus récent" in result.output
     assert "vignette" in result.output and "corbeille" in result.output
 
 

@@ -20,11 +20,11 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses, pages
+from .. import pages
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
 from . import mediawiki_markup
-from .plan import ImportPlan, PlannedPage, PlannedRevision, Skipped
+from .plan import ImportPlan, PlannedPage, PlannedRevision, Skipped, checked_license
 from .yeswiki import author_name
 
 _MAIN, _FILE, _CATEGORY = 0, 6, 14
@@ -37,12 +37,7 @@ def read_mediawiki(path: str, *, license: str = "CC-BY-SA-4.0") -> ImportPlan:
 
     Raises ValidationError, naming the problem, when the file is not such a dump.
     """
-    spdx = licenses.normalize(license)
-    if not licenses.can_import(spdx):
-        raise ValidationError(
-            _l("The licence “%(license)s” cannot enter this commons.", license=license),
-            code="license_refused",
-        )
+    spdx = checked_license(license)
     if not Path(path).is_file():
         raise ValidationError(_l("“%(path)s” is not a file.", path=path), code="mediawiki_path")
     try:

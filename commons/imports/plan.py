@@ -24,10 +24,12 @@ from typing import IO, Any
 
 from flask import current_app
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import bundles, media
+from .. import bundles, licenses, media
 from ..bundles.layout import Progress
+from ..errors import ValidationError
 from ..extensions import db
 from ..models import Page, Redirect
 
@@ -220,6 +222,17 @@ def _media_entry(archive: zipfile.ZipFile, item: PlannedMedia) -> dict[str, Any]
             }
         ],
     }
+
+
+def checked_license(value: str) -> str:
+    """The SPDX id of the licence given for an import, refused unless it can enter."""
+    spdx = licenses.normalize(value)
+    if not licenses.can_import(spdx):
+        raise ValidationError(
+            _l("The licence “%(license)s” cannot enter this commons.", license=value[:80]),
+            code="license_refused",
+        )
+    return spdx
 
 
 def media_type(data: bytes) -> media.FileType:

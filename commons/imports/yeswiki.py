@@ -37,11 +37,19 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from .. import licenses, media, pages
+from .. import media, pages
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
 from . import yeswiki_markup
-from .plan import ImportPlan, PlannedMedia, PlannedPage, PlannedRevision, Skipped, media_type
+from .plan import (
+    ImportPlan,
+    PlannedMedia,
+    PlannedPage,
+    PlannedRevision,
+    Skipped,
+    checked_license,
+    media_type,
+)
 from .sqldump import Row
 from .yeswiki_source import Attachment, Site, open_site
 
@@ -75,12 +83,7 @@ def read_yeswiki(
     unknown time zone or a licence that cannot enter this commons.
     """
     zone = _zone(timezone)
-    spdx = licenses.normalize(license)
-    if not licenses.can_import(spdx):
-        raise ValidationError(
-            _l("The licence “%(license)s” cannot enter this commons.", license=license),
-            code="license_refused",
-        )
+    spdx = checked_license(license)
     with open_site(path, prefix=prefix, files=files) as site:
         return _Reader(site, zone, spdx).plan()
 
@@ -268,7 +271,7 @@ class _Reader:
         revisions = []
         for row in rows:
             data = _json(row["body"])
-            revisions.append(self._revision(tag, row, self._entry_body(tag, data)))
+            revisions.append(self._revision(tag, row, self._entry_body(data)))
         latest = _json(rows[-1]["body"])
         form = self.forms.get(str(latest.get("id_typeannonce")))
         tags = [slugify(form["bn_label_nature"])] if form and form.get("bn_label_nature") else []
@@ -277,7 +280,7 @@ class _Reader:
         page = PlannedPage(slug, title, self.license, revisions, tags=[t for t in tags if t])
         return self._checked(tag, page)
 
-    def _entry_body(self, tag: str, data: dict[str, Any]) -> str:
+    def _entry_body(self, data: dict[str, Any]) -> str:
         """A Bazar entry as a readable table of its form's fields, then any other value."""
         form = self.forms.get(str(data.get("id_typeannonce")))
         rows = []
@@ -288,14 +291,14 @@ class _Reader:
             shown.add(key)
             if value in (None, ""):
                 continue
-            rows.append((label, self._field_value(tag, field_type, list_name, value)))
+            rows.append((label, self._field_value(field_type, list_name, value)))
         for key, value in data.items():
             if (
                 key not in shown
                 and value not in (None, "")
                 and isinstance(value, str | int | float)
             ):
-                rows.append((key, self._field_value(tag, "", "", value)))
+                rows.append((key, self._field_value("", "", value)))
         description = gettext("Bazar entry imported from YesWiki.")
         lines = [f"*{yeswiki_markup.escape(description)}*", ""]
         if rows:
@@ -303,7 +306,7 @@ class _Reader:
             lines += [f"| {_cell(label)} | {value} |" for label, value in rows]
         return "\n".join(lines) + "\n"
 
-    def _field_value(self, tag: str, field_type: str, list_name: str, value: Any) -> str:
+    def _field_value(self, field_type: str, list_name: str, value: Any) -> str:
         text = str(value)
         if field_type in _LIST_FIELDS and list_name in self.lists:
             labels = self.lists[list_name]
@@ -331,8 +334,12 @@ class _Reader:
                 continue
             key = (attachment.tag, attachment.file_name.lower())
             older = latest.get(key)
-            if older is None or older.upload_date < attachment.upload_date:
-                latest[key] = attachment
+            if older is not None and older.upload_date > attachment.upload_date:
+                older, attachment = attachment, older
+            latest[key] = attachment
+            if older is not None:
+                reason = str(_l("replaced by a later upload of the same file"))
+                self.result.skipped.append(Skipped(f"files/{older.path}", reason))
         taken: set[str] = set()
         for key, attachment in sorted(latest.items()):
             planned = self._media(attachment, taken)
