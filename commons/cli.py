@@ -337,8 +337,17 @@ def import_yeswiki_command(
     """
     from .imports.yeswiki import read_yeswiki
 
+    bar, progress = _progress_bar(_("Reading"))
     try:
-        site = read_yeswiki(path, prefix=prefix, files=files, timezone=timezone, license=license_)
+        with bar:
+            site = read_yeswiki(
+                path,
+                prefix=prefix,
+                files=files,
+                timezone=timezone,
+                license=license_,
+                progress=progress,
+            )
     except CommonsError as error:
         fail(error.message)
     _import_from_plan(

@@ -24,6 +24,8 @@ _TABLE_NAME = re.compile(
     r"^\s*(?:CREATE\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?|INSERT\s+(?:IGNORE\s+)?INTO)\s+`?([^`\s(]+)`?",
     re.I,
 )
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", re.S)
+_QUOTE = re.compile(r"['\"`]")
 #: A statement longer than this is not from a dump of a wiki (mysqldump cuts at 1 MB).
 MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 
@@ -88,18 +90,7 @@ def _statements(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
 
 def _complete(text: str) -> bool:
     """Whether ``text`` closes every quoted string it opens (backslash escapes included)."""
-    quote = None
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif quote and char == "\\":
-            escaped = True
-        elif quote and char == quote:
-            quote = None
-        elif not quote and char in "'\"`":
-            quote = char
-    return quote is None
+    return not _QUOTE.search(_QUOTED.sub("", text))
 
 
 def _parse(statement: str, line_number: int) -> exp.Expression:

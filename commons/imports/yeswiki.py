@@ -38,6 +38,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from .. import media, pages
+from ..bundles.layout import Progress
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
 from . import yeswiki_markup
@@ -76,15 +77,17 @@ def read_yeswiki(
     files: str | None = None,
     timezone: str = "Europe/Paris",
     license: str = "CC-BY-SA-4.0",
+    progress: Progress | None = None,
 ) -> ImportPlan:
-    """Read a YesWiki backup into an import plan; writes nothing.
+    """Read a YesWiki backup into an import plan; writes nothing. ``progress(done, total)``
+    follows the reading of the dump.
 
     Raises ValidationError, naming the problem, for a backup that cannot be read, an
     unknown time zone or a licence that cannot enter this commons.
     """
     zone = _zone(timezone)
     spdx = checked_license(license)
-    with open_site(path, prefix=prefix, files=files) as site:
+    with open_site(path, prefix=prefix, files=files, progress=progress) as site:
         return _Reader(site, zone, spdx).plan()
 
 

@@ -62,7 +62,8 @@ _INLINE = re.compile(
     r"|(?P<deleted>@@(?P<deleted_text>.+?)@@)"
     r"|(?P<mono>\#\#(?P<mono_text>.+?)\#\#)"
     r"|(?P<url>\b(?:https?|ftp)://[^\s<>\"\]\[]+)"
-    r"|(?P<word>[\wÀ-ÿ]+)",
+    # CamelCase words (page links); other words are plain text.
+    r"|(?P<word>\b[A-ZÀ-Þ][a-zß-ÿ0-9]+(?:[A-ZÀ-Þ][a-zß-ÿ0-9]*)+\b)",
     re.S,
 )
 

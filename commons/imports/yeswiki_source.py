@@ -10,7 +10,6 @@ page); files that are not pictures carry a ``_`` after their extension, trashed 
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from typing import IO
 from flask_babel import lazy_gettext as _l
 
 from .. import media
+from ..bundles.layout import Progress
 from ..errors import ValidationError
 from .sqldump import Row, read_tables
 
@@ -67,31 +67,49 @@ class Site:
 
 
 @contextmanager
-def open_site(path: str, *, prefix: str, files: str | None) -> Iterator[Site]:
+def open_site(
+    path: str, *, prefix: str, files: str | None, progress: Progress | None = None
+) -> Iterator[Site]:
     """Open a YesWiki backup zip, or a ``.sql`` dump with its ``files`` folder.
 
     Raises ValidationError, naming the problem, when the backup cannot be read or holds
-    no pages under ``prefix``.
+    no pages under ``prefix``. ``progress(done, total)`` follows the reading of the dump.
     """
     source = Path(path)
     if not source.is_file():
         raise ValidationError(_l("“%(path)s” is not a file.", path=path), code="yeswiki_path")
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
-            yield _zip_site(archive, prefix)
+            yield _zip_site(archive, prefix, progress)
         return
     if files is not None and not Path(files).is_dir():
         raise ValidationError(_l("“%(path)s” is not a folder.", path=files), code="yeswiki_files")
     with open(source, "rb") as handle:
-        tables = _tables(handle, prefix)
+        tables = _tables(handle, source.stat().st_size, prefix, progress)
     yield _folder_site(tables, Path(files) if files else None)
 
 
-def _tables(handle: IO[bytes], prefix: str) -> dict[str, list[Row]]:
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="strict", newline="")
+def _lines(handle: IO[bytes], size: int, progress: Progress | None) -> Iterator[str]:
+    """The dump's lines as text, telling ``progress`` how many bytes were read.
+
+    A UTF-8 line decodes on its own: no character spans a newline.
+    """
+    done = 0
+    for number, line in enumerate(handle):
+        done += len(line)
+        if progress and number % 1000 == 0:
+            progress(done, size)
+        yield line.decode("utf-8")
+    if progress:
+        progress(size, size)
+
+
+def _tables(
+    handle: IO[bytes], size: int, prefix: str, progress: Progress | None
+) -> dict[str, list[Row]]:
     wanted = {prefix + table for table in TABLES}
     try:
-        rows = read_tables(text, wanted)
+        rows = read_tables(_lines(handle, size, progress), wanted)
     except UnicodeDecodeError as error:
         raise ValidationError(
             _l("The dump is not UTF-8 text: is it an SQL dump of a YesWiki site?"),
@@ -111,7 +129,7 @@ def _tables(handle: IO[bytes], prefix: str) -> dict[str, list[Row]]:
     return tables
 
 
-def _zip_site(archive: zipfile.ZipFile, prefix: str) -> Site:
+def _zip_site(archive: zipfile.ZipFile, prefix: str, progress: Progress | None) -> Site:
     names = [info for info in archive.infolist() if not info.is_dir()]
     dumps = [info for info in names if info.filename.endswith(_DUMP_IN_ZIP)]
     if not dumps:
@@ -124,7 +142,7 @@ def _zip_site(archive: zipfile.ZipFile, prefix: str) -> Site:
         )
     root = dumps[0].filename[: -len(_DUMP_IN_ZIP)]
     with archive.open(dumps[0]) as handle:
-        tables = _tables(handle, prefix)
+        tables = _tables(handle, dumps[0].file_size, prefix, progress)
     members = {}
     for info in names:
         relative = info.filename[len(root) :] if info.filename.startswith(root) else ""
