@@ -384,6 +384,8 @@ def _import_from_plan(site: Any, dry_run: bool, path: str, options: dict[str, An
     for line in import_plan.describe(site):
         click.echo(line)
     if dry_run:
+        for slug in import_plan.existing(site):
+            click.echo(_("already here, would be left alone: %(slug)s", slug=slug))
         click.echo(_("Dry run: nothing was written."))
         return
     if not site.pages and not site.media:

@@ -171,6 +171,8 @@ def test_a_second_run_changes_nothing(app, runner, tmp_path):
     assert again.exit_code == 0, again.output
     assert counts() == before
     assert "0 pages créées" in again.output
+    dry_run = run(runner, archive, "--dry-run")
+    assert "page-principale" in dry_run.output and "laissée telle quelle" in dry_run.output
 
 
 def test_a_plain_dump_with_its_files_folder(app, runner, tmp_path):

@@ -224,6 +224,16 @@ def _media_entry(archive: zipfile.ZipFile, item: PlannedMedia) -> dict[str, Any]
     }
 
 
+def existing(plan: ImportPlan) -> list[str]:
+    """The addresses of the plan's pages that exist here: an import leaves them alone."""
+    slugs = [page.slug for page in plan.pages]
+    found: list[str] = []
+    for start in range(0, len(slugs), 500):
+        batch = slugs[start : start + 500]
+        found += db.session.scalars(select(Page.slug).where(Page.slug.in_(batch)))
+    return sorted(found)
+
+
 def checked_license(value: str) -> str:
     """The SPDX id of the licence given for an import, refused unless it can enter."""
     spdx = licenses.normalize(value)

@@ -161,6 +161,9 @@ class _Reader:
                 discussion = self._discussion(tag, comments, taken)
                 taken.add(discussion.slug)
                 self.result.pages.append(discussion)
+                continue
+            reason = str(_l("a comment on a page that is not imported"))
+            self.result.skipped.extend(Skipped(row["tag"], reason) for row in comments)
         return self.result
 
     # Which pages ---------------------------------------------------------------------
