@@ -252,3 +252,12 @@ def test_imported_pages_render(app, runner, client, tmp_path):
     html = response.get_data(as_text=True)
     assert "/media/page-principale-affiche.png" in html
     assert page_queries is not None
+
+
+def test_a_page_too_large_to_save_is_left_out_and_reported(app, runner, tmp_path):
+    app.config["MAX_BODY_BYTES"] = 300
+    result = run(runner, backup_zip(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert f"ignoré{NBSP}: PagePrincipale" in result.output
+    slugs = set(db.session.scalars(select(Page.slug)))
+    assert "page-principale" not in slugs and "atelier-compost" in slugs

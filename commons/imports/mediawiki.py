@@ -16,15 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import mwxml
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from .. import pages
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
 from . import mediawiki_markup
-from .plan import ImportPlan, PlannedPage, PlannedRevision, Skipped, checked_license
+from .plan import (
+    ImportPlan,
+    PlannedPage,
+    PlannedRevision,
+    Skipped,
+    add_page,
+    checked_license,
+)
 from .yeswiki import author_name
 
 _MAIN, _FILE, _CATEGORY = 0, 6, 14
@@ -147,14 +152,7 @@ class _Reader:
             revisions,
             tags=[slugify(tag) for tag in tags if slugify(tag)],
         )
-        try:
-            planned.title = pages.clean_title(shown[: current_app.config["MAX_TITLE_LENGTH"]])
-            for revision in planned.revisions:
-                pages.check_body_size(len(revision.body.encode("utf-8")))
-        except CommonsError as error:
-            self.result.skipped.append(Skipped(title, str(error.message)))
-            return
-        self.result.pages.append(planned)
+        add_page(self.result, planned, title)
         self.links.extend((title, target) for target in sorted(links))
 
     def _author(self, user: Any) -> str:

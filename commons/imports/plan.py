@@ -27,9 +27,9 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import bundles, licenses, media
+from .. import bundles, licenses, media, pages
 from ..bundles.layout import Progress
-from ..errors import ValidationError
+from ..errors import CommonsError, ValidationError
 from ..extensions import db
 from ..models import Page, Redirect
 
@@ -222,6 +222,19 @@ def _media_entry(archive: zipfile.ZipFile, item: PlannedMedia) -> dict[str, Any]
             }
         ],
     }
+
+
+def add_page(plan: ImportPlan, page: PlannedPage, item: str) -> None:
+    """Add ``page`` to the plan, or report ``item`` as left out when its title or one of its
+    texts could not be saved here (a title too long is shortened)."""
+    try:
+        page.title = pages.clean_title(page.title[: current_app.config["MAX_TITLE_LENGTH"]])
+        for revision in page.revisions:
+            pages.check_body_size(len(revision.body.encode("utf-8")))
+    except CommonsError as error:
+        plan.skipped.append(Skipped(item, str(error.message)))
+        return
+    plan.pages.append(page)
 
 
 def existing(plan: ImportPlan) -> list[str]:

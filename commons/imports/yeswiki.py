@@ -33,11 +33,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from .. import media, pages
+from .. import media
 from ..bundles.layout import Progress
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
@@ -48,6 +47,7 @@ from .plan import (
     PlannedPage,
     PlannedRevision,
     Skipped,
+    add_page,
     checked_license,
     media_type,
 )
@@ -153,14 +153,12 @@ class _Reader:
         for tag in tags:
             slug = _free(page_slug(tag), taken)
             taken.add(slug)
-            page = self._page(tag, slug)
-            if page is not None:
-                self.result.pages.append(page)
+            add_page(self.result, self._page(tag, slug), tag)
         for tag, comments in sorted(self.comments.items()):
             if tag in self.imported:
                 discussion = self._discussion(tag, comments, taken)
                 taken.add(discussion.slug)
-                self.result.pages.append(discussion)
+                add_page(self.result, discussion, comments[0]["tag"])
                 continue
             reason = str(_l("a comment on a page that is not imported"))
             self.result.skipped.extend(Skipped(row["tag"], reason) for row in comments)
@@ -199,14 +197,12 @@ class _Reader:
 
     # Pages ---------------------------------------------------------------------------
 
-    def _page(self, tag: str, slug: str) -> PlannedPage | None:
+    def _page(self, tag: str, slug: str) -> PlannedPage:
         rows = self.revisions[tag]
-        entry = _json(rows[-1]["body"]) if self.types.get(tag) == "fiche_bazar" else {}
-        if entry or "id_typeannonce" in _json(rows[-1]["body"]):
+        if self.types.get(tag) == "fiche_bazar" or "id_typeannonce" in _json(rows[-1]["body"]):
             return self._entry(tag, slug, rows)
-        revisions = [self._revision(tag, row, self._convert(tag, row["body"])) for row in rows]
-        title = _title(rows[-1]["body"], tag)
-        return self._checked(tag, PlannedPage(slug, title, self.license, revisions))
+        revisions = [self._revision(row, self._convert(tag, row["body"])) for row in rows]
+        return PlannedPage(slug, _title(rows[-1]["body"], tag), self.license, revisions)
 
     def _convert(self, tag: str, body: str) -> str:
         context = yeswiki_markup.Context(
@@ -225,21 +221,10 @@ class _Reader:
             if target not in self.imported and (tag, target) not in self.result.broken_links:
                 self.result.broken_links.append((tag, target))
 
-    def _revision(self, tag: str, row: Row, body: str) -> PlannedRevision:
+    def _revision(self, row: Row, body: str) -> PlannedRevision:
         return PlannedRevision(
             author=author_name(row.get("user")), created_at=self._utc(row["time"]), body=body
         )
-
-    def _checked(self, tag: str, page: PlannedPage) -> PlannedPage | None:
-        """The page, or None and a report line when a title or text cannot be saved here."""
-        try:
-            page.title = pages.clean_title(page.title[: current_app.config["MAX_TITLE_LENGTH"]])
-            for revision in page.revisions:
-                pages.check_body_size(len(revision.body.encode("utf-8")))
-        except CommonsError as error:
-            self.result.skipped.append(Skipped(tag, str(error.message)))
-            return None
-        return page
 
     def _discussion(self, tag: str, comments: list[Row], taken: set[str]) -> PlannedPage:
         """A page's comments as its discussion page: one revision per comment, by its author."""
@@ -256,7 +241,7 @@ class _Reader:
                 PlannedRevision(author, moment, text, summary=gettext("Comment from YesWiki"))
             )
         return PlannedPage(
-            slug, gettext("Discussion: %(title)s", title=title)[:200], self.license, revisions
+            slug, gettext("Discussion: %(title)s", title=title), self.license, revisions
         )
 
     # Bazar ---------------------------------------------------------------------------
@@ -273,18 +258,18 @@ class _Reader:
             lists[tag] = {str(key): str(value) for key, value in items}
         return lists
 
-    def _entry(self, tag: str, slug: str, rows: list[Row]) -> PlannedPage | None:
+    def _entry(self, tag: str, slug: str, rows: list[Row]) -> PlannedPage:
         revisions = []
         for row in rows:
             data = _json(row["body"])
-            revisions.append(self._revision(tag, row, self._entry_body(data)))
+            revisions.append(self._revision(row, self._entry_body(data)))
         latest = _json(rows[-1]["body"])
         form = self.forms.get(str(latest.get("id_typeannonce")))
         tags = [slugify(form["bn_label_nature"])] if form and form.get("bn_label_nature") else []
         title = str(latest.get("bf_titre") or _CAMEL_BOUNDARY.sub(" ", tag))
         self.result.raw.setdefault("bazar_entries", {})[slug] = latest
         page = PlannedPage(slug, title, self.license, revisions, tags=[t for t in tags if t])
-        return self._checked(tag, page)
+        return page
 
     def _entry_body(self, data: dict[str, Any]) -> str:
         """A Bazar entry as a readable table of its form's fields, then any other value."""
