@@ -76,7 +76,8 @@ def test_a_backup_zip_is_imported_with_every_revision_author_and_date(app, runne
     current = page("page-principale")
     assert current.title == "Bienvenue au réseau"
     body = history[-1].body
-    assert body.startswith("# Bienvenue au réseau")
+    # The heading the page is titled by is not repeated under the title.
+    assert body.startswith("Notre réseau relie")
     assert "*cafés associatifs*" in body
     assert "[[atelier-compost|l'atelier compost]]" in body
     assert "(media:page-principale-affiche.png)" in body
@@ -119,6 +120,8 @@ def test_a_bazar_entry_becomes_a_page_with_its_fields_as_a_table(app, runner, tm
     assert entry.title == "Jardin partagé de Montreuil"
     assert "experience" in entry.tag_names
     body = revisions("jardin-partage-de-montreuil")[-1].body
+    assert "| Champ | Valeur |" in body
+    assert "Nom de l" not in body  # the title field is the page's title
     assert "| Statut | En cours |" in body  # list in the object format
     assert "| Thèmes | Alimentation, Énergie |" in body  # list in the array format
     assert "Un jardin cultivé par les habitants du quartier." in body

@@ -201,8 +201,12 @@ class _Reader:
         rows = self.revisions[tag]
         if self.types.get(tag) == "fiche_bazar" or "id_typeannonce" in _json(rows[-1]["body"]):
             return self._entry(tag, slug, rows)
-        revisions = [self._revision(row, self._convert(tag, row["body"])) for row in rows]
-        return PlannedPage(slug, _title(rows[-1]["body"], tag), self.license, revisions)
+        title = _title(rows[-1]["body"], tag)
+        revisions = [
+            self._revision(row, _without_title(self._convert(tag, row["body"]), title))
+            for row in rows
+        ]
+        return PlannedPage(slug, title, self.license, revisions)
 
     def _convert(self, tag: str, body: str) -> str:
         context = yeswiki_markup.Context(
@@ -275,13 +279,14 @@ class _Reader:
         """A Bazar entry as a readable table of its form's fields, then any other value."""
         form = self.forms.get(str(data.get("id_typeannonce")))
         rows = []
+        # The title is the page's; the others are Bazar's own bookkeeping.
         shown = {"bf_titre", "id_typeannonce", "id_fiche", "date_creation_fiche",
                  "date_maj_fiche", "statut_fiche", "createur", "categorie_fiche"}  # fmt: skip
         for field_type, key, label, list_name in _form_fields(form):
             value = data.get(key)
-            shown.add(key)
-            if value in (None, ""):
+            if key in shown or value in (None, ""):
                 continue
+            shown.add(key)
             rows.append((label, self._field_value(field_type, list_name, value)))
         for key, value in data.items():
             if (
@@ -293,7 +298,8 @@ class _Reader:
         description = gettext("Bazar entry imported from YesWiki.")
         lines = [f"*{yeswiki_markup.escape(description)}*", ""]
         if rows:
-            lines += [f"| {gettext('Field')} | {gettext('Value')} |", "| --- | --- |"]
+            header = (gettext("Field"), gettext("Value"))
+            lines += ["| {} | {} |".format(*header), "| --- | --- |"]
             lines += [f"| {_cell(label)} | {value} |" for label, value in rows]
         return "\n".join(lines) + "\n"
 
@@ -433,6 +439,16 @@ def _title(body: str, tag: str) -> str:
     heading = _FIRST_HEADING.search(body or "")
     title = re.sub(r"[*/_#@%\"]{2}", "", heading.group(1)).strip() if heading else ""
     return title or _CAMEL_BOUNDARY.sub(" ", tag)
+
+
+def _without_title(markdown: str, title: str) -> str:
+    """The text without its first line when that is the heading the page is titled by:
+    the page shows its title already."""
+    first, _, rest = markdown.partition("\n")
+    heading = first.lstrip("#").strip()
+    if first.startswith("# ") and heading == yeswiki_markup.escape(title) and rest.strip():
+        return rest.lstrip("\n")
+    return markdown
 
 
 def _free(slug: str, taken: set[str]) -> str:
