@@ -4,10 +4,13 @@ The fixture is a small export written by hand with invented content."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from commons.extensions import db
@@ -15,6 +18,7 @@ from commons.imports.mediawiki_markup import Context, convert
 from commons.imports.yeswiki import author_name
 from commons.models import Page, Redirect, Revision
 from commons.slugs import slugify
+from commons.text import fold
 
 DUMP = Path(__file__).parent / "fixtures" / "mediawiki" / "export.xml"
 NBSP = "\u00a0"
@@ -128,3 +132,23 @@ def test_wikitext_conversion_never_drops_text(app):
     markdown = convert(text, context).markdown
     for word in ("Modèle", "a", "b", "vers", "cellule", "c"):
         assert word in markdown
+
+
+_PIECES = [
+    *"abcé AZ\n*#:;|=-!'[]{}<>/",
+    *["''", "'''", "[[", "]]", "{{", "}}", "{|", "|}", "==", "<ref>", "</ref>", "<b>",
+      "http://x.org", "[http://x.org lien]", "Fichier:", "Catégorie:"],
+]  # fmt: skip
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map("".join))
+def test_the_wikitext_converter_never_crashes_and_never_drops_a_word(app, text):
+    context = Context(page_slug=slugify, namespace=lambda title: ("", title))
+    markdown = convert(text, context).markdown
+    kept = fold(markdown)
+    # Words of the text, not the names of its HTML-like tags (markup, not text).
+    for word in re.findall(r"[a-zA-Zé]+", re.sub(r"</?[a-zA-Zé]+[^<>]*>", " ", text)):
+        assert fold(word) in kept, (word, markdown)
