@@ -106,6 +106,11 @@ def test_system_and_restricted_pages_are_skipped_and_reported(app, runner, tmp_p
     assert f"ignoré{NBSP}: ListeStatut" in result.output
 
 
+def test_yeswiki_tags_become_tags(app, runner, tmp_path):
+    run(runner, backup_zip(tmp_path))
+    assert page("atelier-compost").tag_names == ["compost", "jardinage"]
+
+
 def test_comments_become_a_discussion_page_by_their_authors(app, runner, tmp_path):
     run(runner, backup_zip(tmp_path))
     history = revisions("atelier-compost-discussion")
@@ -118,7 +123,7 @@ def test_a_bazar_entry_becomes_a_page_with_its_fields_as_a_table(app, runner, tm
     result = run(runner, backup_zip(tmp_path))
     entry = page("jardin-partage-de-montreuil")
     assert entry.title == "Jardin partagé de Montreuil"
-    assert "experience" in entry.tag_names
+    assert entry.tag_names == ["expérience"]  # the form's name
     body = revisions("jardin-partage-de-montreuil")[-1].body
     assert "| Champ | Valeur |" in body
     assert "Nom de l" not in body  # the title field is the page's title

@@ -150,7 +150,7 @@ class _Reader:
             shown,
             self.license,
             revisions,
-            tags=[slugify(tag) for tag in tags if slugify(tag)],
+            tags=tags,
         )
         add_page(self.result, planned, title)
         self.links.extend((title, target) for target in sorted(links))

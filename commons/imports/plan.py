@@ -225,10 +225,11 @@ def _media_entry(archive: zipfile.ZipFile, item: PlannedMedia) -> dict[str, Any]
 
 
 def add_page(plan: ImportPlan, page: PlannedPage, item: str) -> None:
-    """Add ``page`` to the plan, or report ``item`` as left out when its title or one of its
-    texts could not be saved here (a title too long is shortened)."""
+    """Add ``page`` to the plan, or report ``item`` as left out when its title, tags or one
+    of its texts could not be saved here (a title too long is shortened)."""
     try:
         page.title = pages.clean_title(page.title[: current_app.config["MAX_TITLE_LENGTH"]])
+        page.tags = pages.clean_tags(page.tags)
         for revision in page.revisions:
             pages.check_body_size(len(revision.body.encode("utf-8")))
     except CommonsError as error:

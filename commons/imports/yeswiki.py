@@ -64,6 +64,7 @@ SYSTEM_PAGES = frozenset(
 )  # fmt: skip
 _SYSTEM_PREFIXES = ("Gerer", "Admin")
 _TYPE = "http://outils-reseaux.org/_vocabulary/type"
+_TAG = "http://outils-reseaux.org/_vocabulary/tag"
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-zß-ÿ0-9])(?=[A-ZÀ-Þ])")
 _FIRST_HEADING = re.compile(r"^\s*={2,6}(.+?)={2,6}\s*$", re.M)
 #: Bazar field types whose value is a list key (``liste``) or keys (``checkbox``).
@@ -127,6 +128,10 @@ class _Reader:
             for row in site.tables["triples"]
             if row.get("property") == _TYPE
         }
+        self.tags: dict[str, list[str]] = defaultdict(list)
+        for row in site.tables["triples"]:
+            if row.get("property") == _TAG and str(row.get("value") or "").strip():
+                self.tags[row["resource"]].append(str(row["value"]))
         self.revisions: dict[str, list[Row]] = defaultdict(list)
         self.comments: dict[str, list[Row]] = defaultdict(list)
         for row in sorted(
@@ -206,7 +211,7 @@ class _Reader:
             self._revision(row, _without_title(self._convert(tag, row["body"]), title))
             for row in rows
         ]
-        return PlannedPage(slug, title, self.license, revisions)
+        return PlannedPage(slug, title, self.license, revisions, tags=self.tags[tag])
 
     def _convert(self, tag: str, body: str) -> str:
         context = yeswiki_markup.Context(
@@ -269,11 +274,12 @@ class _Reader:
             revisions.append(self._revision(row, self._entry_body(data)))
         latest = _json(rows[-1]["body"])
         form = self.forms.get(str(latest.get("id_typeannonce")))
-        tags = [slugify(form["bn_label_nature"])] if form and form.get("bn_label_nature") else []
+        tags = list(self.tags[tag])
+        if form and form.get("bn_label_nature"):
+            tags.append(str(form["bn_label_nature"]))  # the form's name, as on YesWiki
         title = str(latest.get("bf_titre") or _CAMEL_BOUNDARY.sub(" ", tag))
         self.result.raw.setdefault("bazar_entries", {})[slug] = latest
-        page = PlannedPage(slug, title, self.license, revisions, tags=[t for t in tags if t])
-        return page
+        return PlannedPage(slug, title, self.license, revisions, tags=tags)
 
     def _entry_body(self, data: dict[str, Any]) -> str:
         """A Bazar entry as a readable table of its form's fields, then any other value."""
