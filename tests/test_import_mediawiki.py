@@ -98,6 +98,12 @@ def test_file_pages_are_imported_and_other_namespaces_skipped(app, runner):
     assert f"[[{file_page}|L'affiche]]" in body
 
 
+def test_uploads_in_the_dump_are_reported_not_refused(app, runner):
+    result = run(runner, DUMP, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "1 fichier (les fichiers eux-mêmes" in result.output
+
+
 def test_categories_become_tags(app, runner):
     run(runner, DUMP)
     page = db.session.scalar(select(Page).where(Page.slug == "atelier-de-reparation"))

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import mwxml
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from ..errors import CommonsError, ValidationError
@@ -47,8 +47,8 @@ def read_mediawiki(path: str, *, license: str = "CC-BY-SA-4.0") -> ImportPlan:
         raise ValidationError(_l("“%(path)s” is not a file.", path=path), code="mediawiki_path")
     try:
         with open(path, "rb") as handle:
-            dump = mwxml.Dump.from_file(handle)
-            return _Reader(dump, spdx).plan()
+            stream = _WithoutUploads(handle)
+            plan = _Reader(mwxml.Dump.from_file(stream), spdx).plan()
     except CommonsError:
         raise
     except Exception as error:  # mwxml raises plain errors for XML it cannot read
@@ -59,6 +59,41 @@ def read_mediawiki(path: str, *, license: str = "CC-BY-SA-4.0") -> ImportPlan:
             ),
             code="mediawiki_invalid",
         ) from error
+    if stream.uploads:
+        reason = gettext("the files themselves are not imported from an XML dump")
+        plan.skipped.append(
+            Skipped(ngettext("%(num)s file", "%(num)s files", stream.uploads), reason)
+        )
+    return plan
+
+
+class _WithoutUploads:
+    """The dump as a stream, without its ``<upload>`` elements (the files themselves,
+    which mwxml refuses); counts them.
+
+    Dumps write ``<upload>`` and ``</upload>`` on lines of their own.
+    """
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.lines = iter(handle)
+        self.pending = b""
+        self.uploads = 0
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.pending) < size:
+            line = next(self.lines, None)
+            if line is None:
+                break
+            if line.lstrip().startswith((b"<upload>", b"<upload ")):
+                self.uploads += 1
+                while line is not None and b"</upload>" not in line:
+                    line = next(self.lines, None)
+                continue
+            self.pending += line
+        if size < 0:
+            size = len(self.pending)
+        data, self.pending = self.pending[:size], self.pending[size:]
+        return data
 
 
 class _Reader:
