@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from commons.extensions import db
 from commons.imports.mediawiki_markup import Context, convert
 from commons.imports.yeswiki import author_name
-from commons.models import Page, Redirect, Revision
+from commons.models import Media, MediaVersion, Page, Redirect, Revision
 from commons.slugs import slugify
 from commons.text import fold
 
@@ -98,10 +98,24 @@ def test_file_pages_are_imported_and_other_namespaces_skipped(app, runner):
     assert f"[[{file_page}|L'affiche]]" in body
 
 
-def test_uploads_in_the_dump_are_reported_not_refused(app, runner):
-    result = run(runner, DUMP, "--dry-run")
+def test_files_carried_by_the_dump_become_media_by_their_uploader(app, runner, tmp_path):
+    result = run(runner, DUMP)
     assert result.exit_code == 0, result.output
-    assert "1 fichier (les fichiers eux-mêmes" in result.output
+    poster = db.session.scalar(select(Media).where(Media.name == "affiche-atelier.png"))
+    assert poster is not None and poster.license == "CC-BY-SA-4.0"
+    version = db.session.get(MediaVersion, poster.current_version_id)
+    assert version.author_name == "Karim Benali"
+    assert version.created_at.replace(tzinfo=UTC) == datetime(2023, 6, 10, 13, 55, tzinfo=UTC)
+
+
+def test_a_file_given_only_by_its_address_is_reported(app, runner, tmp_path):
+    text = DUMP.read_text(encoding="utf-8")
+    start, end = text.index('<contents encoding="base64">'), text.index("</contents>")
+    without = tmp_path / "export.xml"
+    without.write_text(text[:start] + text[end + len("</contents>") :], encoding="utf-8")
+    result = run(runner, without, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"ignoré{NBSP}: Affiche_atelier.png (le fichier lui-même" in result.output
 
 
 def test_categories_become_tags(app, runner):

@@ -5,30 +5,38 @@ Pages of the main namespace and file description pages are imported with every
 revision: author (the user name; IP addresses become "anonymous"), date, edit summary
 and minor flag. Redirects become redirects to their target when it is imported.
 Categories become tags. Pages of other namespaces (talk, users, templates…) are
-reported and skipped; the files themselves are not in an XML dump, so links to them
-point to their description pages.
+reported and skipped. Files the dump carries (``<upload>`` elements with their
+contents, which mwxml refuses and are taken out of its stream) become media by their
+uploader; links to files point to their description pages.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 import mwxml
-from flask_babel import gettext, ngettext
+from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from .. import attribution, media
 from ..errors import CommonsError, ValidationError
 from ..slugs import MAX_SLUG_LENGTH, slugify
 from . import mediawiki_markup
 from .plan import (
     ImportPlan,
+    PlannedMedia,
     PlannedPage,
     PlannedRevision,
     Skipped,
     add_page,
     checked_license,
+    media_type,
 )
 from .yeswiki import author_name
 
@@ -59,17 +67,65 @@ def read_mediawiki(path: str, *, license: str = "CC-BY-SA-4.0") -> ImportPlan:
             ),
             code="mediawiki_invalid",
         ) from error
-    if stream.uploads:
-        reason = gettext("the files themselves are not imported from an XML dump")
-        plan.skipped.append(
-            Skipped(ngettext("%(num)s file", "%(num)s files", stream.uploads), reason)
-        )
+    _add_uploads(plan, stream.uploads, spdx)
     return plan
 
 
+def _add_uploads(plan: ImportPlan, uploads: list[bytes], license_: str) -> None:
+    """The files a dump carries (``dumpBackup.php --uploads --include-files``) as media,
+    the last upload of each; files given by their address only are reported."""
+    latest: dict[str, ElementTree.Element] = {}
+    for block in uploads:
+        try:
+            element = ElementTree.fromstring(block)
+        except ElementTree.ParseError:
+            plan.skipped.append(Skipped(gettext("a file"), gettext("its <upload> cannot be read")))
+            continue
+        name = _child_text(element, "filename")
+        if name in latest:
+            reason = gettext("replaced by a later upload of the same file")
+            plan.skipped.append(Skipped(name, reason))
+        latest[name] = element
+    taken: set[str] = set()
+    for name, element in latest.items():
+        contents = _child_text(element, "contents")
+        if not contents:
+            reason = gettext("the file itself is not in the dump")
+            plan.skipped.append(Skipped(name, reason))
+            continue
+        try:
+            data = base64.b64decode(contents, validate=False)
+            file_type = media_type(data)
+            media_name = media.clean_name(name.replace("_", " "), file_type)
+        except (CommonsError, binascii.Error) as error:
+            problem = getattr(error, "message", None) or gettext("not base64")
+            plan.skipped.append(Skipped(name, str(problem)))
+            continue
+        if media_name in taken:
+            plan.skipped.append(Skipped(name, gettext("its address is taken")))
+            continue
+        taken.add(media_name)
+        contributor = element.find("contributor")
+        user = None
+        if contributor is not None:
+            user = _child_text(contributor, "username") or _child_text(contributor, "ip")
+        plan.media.append(
+            PlannedMedia(
+                name=media_name,
+                kind=file_type.kind,
+                title=name.rsplit(".", 1)[0].replace("_", " ")[:200],
+                license=license_,
+                data=data,
+                author=author_name(user),
+                created_at=datetime.fromisoformat(_child_text(element, "timestamp")),
+                description=attribution.clean_summary(_child_text(element, "comment")),
+            )
+        )
+
+
 class _WithoutUploads:
-    """The dump as a stream, without its ``<upload>`` elements (the files themselves,
-    which mwxml refuses); counts them.
+    """The dump as a stream, without its ``<upload>`` elements (the files, which mwxml
+    refuses), which it keeps aside in ``uploads``.
 
     Dumps write ``<upload>`` and ``</upload>`` on lines of their own.
     """
@@ -77,7 +133,7 @@ class _WithoutUploads:
     def __init__(self, handle: IO[bytes]) -> None:
         self.lines = iter(handle)
         self.pending = b""
-        self.uploads = 0
+        self.uploads: list[bytes] = []
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self.pending) < size:
@@ -85,15 +141,41 @@ class _WithoutUploads:
             if line is None:
                 break
             if line.lstrip().startswith((b"<upload>", b"<upload ")):
-                self.uploads += 1
-                while line is not None and b"</upload>" not in line:
-                    line = next(self.lines, None)
+                self.uploads.append(self._upload(line))
                 continue
             self.pending += line
         if size < 0:
             size = len(self.pending)
         data, self.pending = self.pending[:size], self.pending[size:]
         return data
+
+    def _upload(self, line: bytes | None) -> bytes:
+        """An ``<upload>`` element, from its first line to ``</upload>``; its contents are
+        dropped past what a media may weigh (base64 takes 4 bytes for 3)."""
+        limit = current_app.config["MAX_MEDIA_BYTES"] * 4 // 3 + 4096
+        block: list[bytes] = []
+        size = 0
+        while line is not None:
+            size += len(line)
+            if size <= limit:
+                block.append(line)
+            if b"</upload>" in line:
+                break
+            line = next(self.lines, None)
+        if size > limit:
+            return b"<upload><filename>" + _filename(b"".join(block)) + b"</filename></upload>"
+        return b"".join(block)
+
+
+def _filename(block: bytes) -> bytes:
+    start = block.find(b"<filename>")
+    end = block.find(b"</filename>", start)
+    return block[start + len(b"<filename>") : end] if 0 <= start < end else b"?"
+
+
+def _child_text(element: ElementTree.Element, tag: str) -> str:
+    child = element.find(tag)
+    return (child.text or "").strip() if child is not None else ""
 
 
 class _Reader:
