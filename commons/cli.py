@@ -326,9 +326,21 @@ def import_command(bundle: str, on_conflict: str) -> None:
     help="The time zone of the dates YesWiki stored.",
 )
 @click.option("--license", "license_", default="CC-BY-SA-4.0", show_default=True)
+@click.option(
+    "--site-url",
+    default=None,
+    help="The site's address as its pages' start, e.g. https://exemple.org/? : each "
+    "imported page then names its original address.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the report and write nothing.")
 def import_yeswiki_command(
-    path: str, prefix: str, files: str | None, timezone: str, license_: str, dry_run: bool
+    path: str,
+    prefix: str,
+    files: str | None,
+    timezone: str,
+    license_: str,
+    site_url: str | None,
+    dry_run: bool,
 ) -> None:
     """Import a YesWiki site with its history and authors; nothing changes on error.
 
@@ -346,6 +358,7 @@ def import_yeswiki_command(
                 files=files,
                 timezone=timezone,
                 license=license_,
+                site_url=site_url,
                 progress=progress,
             )
     except CommonsError as error:
@@ -354,7 +367,13 @@ def import_yeswiki_command(
         site,
         dry_run,
         path,
-        {"prefix": prefix, "files": files, "timezone": timezone, "license": license_},
+        {
+            "prefix": prefix,
+            "files": files,
+            "timezone": timezone,
+            "license": license_,
+            "site_url": site_url,
+        },
     )
 
 

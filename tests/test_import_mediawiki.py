@@ -60,6 +60,10 @@ def test_a_dump_is_imported_with_its_history_authors_summaries_and_minor_flags(a
         "Déroulé et liens",
     ]
     assert [revision.minor for revision in revisions] == [False, True, False]
+    # Each revision names where it comes from: the page on the wiki (from <base>).
+    assert {revision.origin for revision in revisions} == {
+        "https://wiki.exemple.org/wiki/Atelier_de_r%C3%A9paration"
+    }
     assert revisions[-1].created_at.replace(tzinfo=UTC) == datetime(2023, 6, 10, 14, tzinfo=UTC)
     body = revisions[-1].body
     assert "## Principe" in body and "### Déroulé" in body

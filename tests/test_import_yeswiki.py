@@ -181,6 +181,14 @@ def test_a_second_run_changes_nothing(app, runner, tmp_path):
     assert "page-principale" in dry_run.output and "laissée telle quelle" in dry_run.output
 
 
+def test_with_the_site_address_each_revision_names_its_origin(app, runner, tmp_path):
+    result = run(runner, backup_zip(tmp_path), "--site-url", "https://reseau.exemple.org/?")
+    assert result.exit_code == 0, result.output
+    assert {revision.origin for revision in revisions("atelier-compost")} == {
+        "https://reseau.exemple.org/?AtelierCompost"
+    }
+
+
 def test_a_plain_dump_with_its_files_folder(app, runner, tmp_path):
     result = run(runner, DUMP, "--files", FILES, "--timezone", "UTC", "--license", "CC-BY-4.0")
     assert result.exit_code == 0, result.output
@@ -197,6 +205,7 @@ def test_a_plain_dump_with_its_files_folder(app, runner, tmp_path):
         (["--prefix", "wakka_"], "wakka_pages"),
         (["--timezone", "Mars/Olympus"], "Mars/Olympus"),
         (["--license", "CC-BY-NC-4.0"], "CC-BY-NC-4.0"),
+        (["--site-url", "ftp://exemple.org/"], "ftp://exemple.org/"),
     ],
 )
 def test_bad_options_are_refused_clearly_and_store_nothing(

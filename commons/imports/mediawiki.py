@@ -17,6 +17,7 @@ import binascii
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import mwxml
@@ -267,10 +268,20 @@ class _Reader:
             shown,
             self.license,
             revisions,
+            url=self._url(title),
             tags=tags,
         )
         add_page(self.result, planned, title)
         self.links.extend((title, target) for target in sorted(links))
+
+    def _url(self, title: str) -> str | None:
+        """The page's address on the wiki, from the dump's main page address (``<base>``):
+        each imported revision names it as its origin."""
+        base = str(getattr(self.dump.site_info, "base", None) or "")
+        if not base.startswith(("http://", "https://")) or "/" not in base.split("//", 1)[1]:
+            return None
+        url = base.rsplit("/", 1)[0] + "/" + quote(title.replace(" ", "_"), safe=":/")
+        return url if len(url) <= 500 else None
 
     def _author(self, user: Any) -> str:
         """The user name; an IP address (or a hidden user) becomes "anonymous"."""

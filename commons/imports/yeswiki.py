@@ -78,18 +78,26 @@ def read_yeswiki(
     files: str | None = None,
     timezone: str = "Europe/Paris",
     license: str = "CC-BY-SA-4.0",
+    site_url: str | None = None,
     progress: Progress | None = None,
 ) -> ImportPlan:
     """Read a YesWiki backup into an import plan; writes nothing. ``progress(done, total)``
-    follows the reading of the dump.
+    follows the reading of the dump. ``site_url``, the site's address as its page
+    addresses start (``https://exemple.org/?``), gives each page its origin.
 
     Raises ValidationError, naming the problem, for a backup that cannot be read, an
-    unknown time zone or a licence that cannot enter this commons.
+    unknown time zone, an address that is not http(s) or a licence that cannot enter
+    this commons.
     """
     zone = _zone(timezone)
     spdx = checked_license(license)
+    if site_url is not None and not site_url.startswith(("http://", "https://")):
+        raise ValidationError(
+            _l("“%(url)s” must be an http:// or https:// address.", url=site_url[:100]),
+            code="site_url_invalid",
+        )
     with open_site(path, prefix=prefix, files=files, progress=progress) as site:
-        return _Reader(site, zone, spdx).plan()
+        return _Reader(site, zone, spdx, site_url).plan()
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -118,8 +126,9 @@ def author_name(user: str | None) -> str:
 
 
 class _Reader:
-    def __init__(self, site: Site, zone: ZoneInfo, license_: str) -> None:
+    def __init__(self, site: Site, zone: ZoneInfo, license_: str, site_url: str | None) -> None:
         self.site = site
+        self.site_url = site_url
         self.zone = zone
         self.license = license_
         self.result = ImportPlan(source="YesWiki")
@@ -211,7 +220,9 @@ class _Reader:
             self._revision(row, _without_title(self._convert(tag, row["body"]), title))
             for row in rows
         ]
-        return PlannedPage(slug, title, self.license, revisions, tags=self.tags[tag])
+        return PlannedPage(
+            slug, title, self.license, revisions, tags=self.tags[tag], url=self._url(tag)
+        )
 
     def _convert(self, tag: str, body: str) -> str:
         context = yeswiki_markup.Context(
@@ -279,7 +290,7 @@ class _Reader:
             tags.append(str(form["bn_label_nature"]))  # the form's name, as on YesWiki
         title = str(latest.get("bf_titre") or _CAMEL_BOUNDARY.sub(" ", tag))
         self.result.raw.setdefault("bazar_entries", {})[slug] = latest
-        return PlannedPage(slug, title, self.license, revisions, tags=tags)
+        return PlannedPage(slug, title, self.license, revisions, tags=tags, url=self._url(tag))
 
     def _entry_body(self, data: dict[str, Any]) -> str:
         """A Bazar entry as a readable table of its form's fields, then any other value."""
@@ -397,6 +408,11 @@ class _Reader:
 
     def _attached(self, tag: str, file_name: str) -> tuple[str, str] | None:
         return self.media.get((tag, file_name.replace(" ", "_").lower()))
+
+    def _url(self, tag: str) -> str | None:
+        """A page's address on the YesWiki site, when the site's address was given."""
+        url = f"{self.site_url}{tag}" if self.site_url else None
+        return url if url and len(url) <= 500 else None
 
     def _utc(self, value: Any) -> datetime:
         """A YesWiki date (the server's local time, in ``self.zone``) in UTC."""
