@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -67,3 +68,50 @@ def shares(named_values: Iterable[tuple[str, int]], limit: int = 10) -> list[Bar
     if rest:
         shown.append(("…", rest, None))
     return _bars(shown)
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """A page of a replication tree, at column ``x`` and generation ``y`` (0 the original)."""
+
+    slug: str
+    title: str
+    places: str
+    x: float
+    y: int
+
+
+@dataclass(frozen=True)
+class TreeDrawing:
+    """Where to draw a replication tree: its pages, the lines from parent to child, and
+    its size in columns and generations."""
+
+    nodes: list[TreeNode]
+    edges: list[tuple[TreeNode, TreeNode]]
+    columns: int
+    generations: int
+
+
+def lineage_tree(root: Any) -> TreeDrawing:
+    """Lay out a :class:`commons.experiments.Lineage` top-down: each replication below
+    its original, leaves side by side, each original centred above its replications."""
+    nodes: list[TreeNode] = []
+    edges: list[tuple[TreeNode, TreeNode]] = []
+    next_column = 0
+
+    def place(branch: Any, depth: int) -> TreeNode:
+        nonlocal next_column
+        children = [place(child, depth + 1) for child in branch.children]
+        if children:
+            x = (children[0].x + children[-1].x) / 2
+        else:
+            x, next_column = float(next_column), next_column + 1
+        fields = branch.page.current_revision.fields if branch.page.current_revision else {}
+        names = ", ".join(item["name"] for item in fields.get("territory") or [])
+        node = TreeNode(branch.page.slug, branch.page.title, names, x, depth)
+        nodes.append(node)
+        edges.extend((node, child) for child in children)
+        return node
+
+    place(root, 0)
+    return TreeDrawing(nodes, edges, next_column, 1 + max(node.y for node in nodes))

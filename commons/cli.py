@@ -9,6 +9,7 @@ Examples::
     commons search reindex
     commons export pages.zip --tag animation --history
     commons import pages.zip --on-conflict rename
+    commons territories refresh
     commons run
 """
 
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_group)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(territories_group)
     app.cli.add_command(import_yeswiki_command)
     app.cli.add_command(import_mediawiki_command)
 
@@ -442,3 +444,63 @@ def _renamed(original: str | None) -> str:
 
 
 __all__ = ["main", "db"]
+
+
+@click.group("territories")
+def territories_group() -> None:
+    """The list of French régions, départements and communes."""
+
+
+@territories_group.command("refresh")
+@click.option(
+    "--package",
+    "package_path",
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+    default=None,
+    help="Read this copy of the package's .tgz instead of downloading it.",
+)
+@click.option(
+    "--version",
+    default=None,
+    help="The package version to download (default: the one commons was shipped with).",
+)
+def territories_refresh(package_path: str | None, version: str | None) -> None:
+    """Rebuild the list from Etalab's package (INSEE's Code officiel géographique).
+
+    The new list is written to the instance folder, where it takes the place of the
+    shipped one; nothing changes when the package is not the expected one.
+    Example: commons territories refresh --version 6.0.0
+    """
+    from pathlib import Path
+
+    from . import territories
+
+    version = version or territories.PACKAGE_VERSION
+    try:
+        if package_path:
+            tarball = Path(package_path).read_bytes()
+        else:
+            click.echo(
+                _(
+                    "Downloading %(package)s %(version)s…",
+                    package=territories.PACKAGE,
+                    version=version,
+                )
+            )
+            tarball = territories.fetch_package(version)
+    except OSError as error:
+        fail(_("The package could not be read: %(error)s", error=error))
+    destination = territories.refreshed_path()
+    try:
+        loaded = territories.refresh(tarball, destination, version=version)
+    except CommonsError as error:
+        fail(error.message)
+    counts = loaded.counts()
+    click.echo(
+        _(
+            "%(regions)s régions, %(departements)s départements and %(communes)s communes "
+            "written to %(path)s.",
+            path=destination,
+            **counts,
+        )
+    )

@@ -12,6 +12,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated once and kept in the instance folder
     "INDEX_DIR": None,  # None: <instance>/index
     "MEDIA_DIR": None,  # None: <instance>/media
+    #: A refreshed list of territories (``commons territories refresh``); while the
+    #: file does not exist, the list shipped with commons is used.
+    "TERRITORIES_FILE": None,  # None: <instance>/territories.json.gz
     "IMPORTS_DIR": None,  # None: <instance>/imports, the records of wiki imports
     "DEFAULT_LOCALE": "fr",
     "LOCALES": ["fr", "en"],
@@ -66,6 +69,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "commons.db")
     settings["INDEX_DIR"] = settings["INDEX_DIR"] or os.path.join(instance_path, "index")
     settings["MEDIA_DIR"] = settings["MEDIA_DIR"] or os.path.join(instance_path, "media")
+    settings["TERRITORIES_FILE"] = settings["TERRITORIES_FILE"] or os.path.join(
+        instance_path, "territories.json.gz"
+    )
     settings["IMPORTS_DIR"] = settings["IMPORTS_DIR"] or os.path.join(instance_path, "imports")
     if settings["DEFAULT_LOCALE"] not in settings["LOCALES"]:
         raise ValueError(f"COMMONS_DEFAULT_LOCALE must be one of {settings['LOCALES']}")

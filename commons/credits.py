@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from flask_babel import format_date, gettext
 from sqlalchemy import Text, cast, func, select
 
-from . import licenses, page_queries, render, serialize
+from . import licenses, media, page_queries, render
 from .extensions import db
-from .models import Page, Revision
+from .models import Media, Page, Revision
 
 MAIN_AUTHORS = 3
 
@@ -200,44 +199,25 @@ def attribution(
     )
 
 
-def media_credits(page: Page) -> list[dict[str, Any]]:
-    """Credits of the files the page's current visible text shows: name, title, authors,
-    licence (a hidden text shows nothing, see :func:`page_queries.visible_text`)."""
-    from . import media
-
+def shown_media(page: Page) -> list[Media]:
+    """The files the page's current visible text shows that exist, in the text's order (a
+    hidden text shows nothing, see :func:`page_queries.visible_text`)."""
     revision = page.current_revision
     names = (
         render.media_targets(page_queries.visible_text(revision)) if revision is not None else []
     )
     found = media.by_names(set(names))
-    credited = []
-    for name in names:
-        item = found.get(name)
-        if item is None:
-            continue
-        credited.append(serialize.media_credit(item))
-    return credited
-
-
-def credits_json(page: Page) -> dict[str, Any]:
-    """Machine-readable credits of a page, for the API and bundles."""
-    return {
-        "media": media_credits(page),
-        "slug": page.slug,
-        "title": page.title,
-        "license": serialize.license_terms(page.license),
-        "source": page.source,
-        "attribution_parties": list(page.attribution_parties or []),
-        "contributors": [serialize.contributor(c) for c in contributors(page)],
-    }
+    return [found[name] for name in names if name in found]
 
 
 @dataclass(frozen=True)
 class ReuseTexts:
-    """Ready-to-paste attribution for a revision, in the reader's language."""
+    """Ready-to-paste attribution for a revision, in the reader's language (the HTML credit
+    is written by the ``html_credit`` macro of ``_attribution.html`` from ``authors``)."""
 
+    #: The authors as the credit names them ("marie, eddy and others").
+    authors: str
     markdown: str
-    html: str
     text: str
     citation: str
 
@@ -253,21 +233,19 @@ def reuse_texts(attribution_: Attribution, permalink: str, date: datetime) -> Re
     license_ = attribution_.license
     modified = gettext(" (modified)") if attribution_.modified else ""
 
-    def credit(title: str, license_name: str, names: str = authors) -> str:
+    def credit(title: str, license_name: str) -> str:
         return gettext(
             "%(title)s by %(authors)s%(modified)s, licensed under %(license)s.",
             title=title,
-            authors=names,
+            authors=authors,
             modified=modified,
             license=license_name,
         )
 
     quoted = gettext("“%(title)s”", title=attribution_.title)
-    html_title = f'<a href="{escape(permalink)}">{escape(quoted)}</a>'
-    html_license = f'<a href="{escape(license_.url)}">{escape(license_.name)}</a>'
     return ReuseTexts(
+        authors=authors,
         markdown=credit(f"[{_md(quoted)}]({permalink})", f"[{license_.name}]({license_.url})"),
-        html=credit(html_title, html_license, escape(authors)),
         text=f"{credit(quoted, license_.name)} {permalink} {license_.url}",
         citation=gettext(
             "%(authors)s, “%(title)s”, revision %(revision)s of %(date)s, %(url)s",

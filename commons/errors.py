@@ -7,14 +7,29 @@ with ``status``, the CLI into a line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class CommonsError(Exception):
-    """A request that cannot be carried out, with a message for a person."""
+    """A request that cannot be carried out, with a message for a person.
+
+    A kind of error names its default code and HTTP status as class arguments:
+    ``class NotFound(CommonsError, code="not_found", status=404)``.
+    """
 
     code = "invalid"
     status = 400
+
+    def __init_subclass__(
+        cls, *, code: str | None = None, status: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
 
     def __init__(
         self,
@@ -37,30 +52,28 @@ class CommonsError(Exception):
         return str(self.message)
 
 
-class ValidationError(CommonsError):
+class ValidationError(CommonsError, code="invalid", status=400):
     """Input that breaks a rule (empty title, unknown kind, refused licence...)."""
 
-    code = "invalid"
-    status = 400
+
+class NotFound(CommonsError, code="not_found", status=404):
+    """What was asked for does not exist (or is not shown to this reader)."""
 
 
-class NotFound(CommonsError):
-    code = "not_found"
-    status = 404
+class Forbidden(CommonsError, code="forbidden", status=403):
+    """The acting user may not do this."""
 
 
-class Forbidden(CommonsError):
-    code = "forbidden"
-    status = 403
+class TooLarge(CommonsError, code="too_large", status=413):
+    """Over a size limit: a body, a file, a bundle or one of its members."""
 
 
-class TooLarge(CommonsError):
-    code = "too_large"
-    status = 413
-
-
-class EditConflict(CommonsError):
+class EditConflict(CommonsError, code="conflict", status=409):
     """The page moved on since ``base_revision`` and the edits overlap."""
 
-    code = "conflict"
-    status = 409
+
+def found(value: T | None, message: Any) -> T:
+    """``value``, or :class:`NotFound` with ``message`` when there is none."""
+    if value is None:
+        raise NotFound(message)
+    return value

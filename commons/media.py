@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from . import licenses, permissions
 from .attribution import Author, clean_names, clean_source, clean_summary
-from .errors import Forbidden, NotFound, TooLarge, ValidationError
+from .errors import Forbidden, TooLarge, ValidationError, found
 from .extensions import db
 from .models import Media, MediaVersion, User, utcnow
 from .slugs import slugify
@@ -225,19 +225,19 @@ def find(name: str) -> Media | None:
 
 def get(name: str) -> Media:
     """The media called ``name``; NotFound otherwise."""
-    media = find(name)
-    if media is None:
-        raise NotFound(_l("There is no file called “%(name)s”.", name=name[:100]))
-    return media
+    return found(find(name), _l("There is no file called “%(name)s”.", name=name[:100]))
 
 
 def get_version(media: Media, number: int) -> MediaVersion:
-    version = db.session.scalar(
-        select(MediaVersion).where(MediaVersion.media_id == media.id, MediaVersion.number == number)
+    """Version ``number`` of ``media``; NotFound otherwise."""
+    return found(
+        db.session.scalar(
+            select(MediaVersion).where(
+                MediaVersion.media_id == media.id, MediaVersion.number == number
+            )
+        ),
+        _l("Version %(number)s of this file does not exist.", number=number),
     )
-    if version is None:
-        raise NotFound(_l("Version %(number)s of this file does not exist.", number=number))
-    return version
 
 
 def versions(media: Media) -> list[MediaVersion]:

@@ -157,6 +157,33 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class Theme(db.Model):
+    """A theme of the thesaurus: a stable key, stored by pages, and its labels."""
+
+    __tablename__ = "themes"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label_fr: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PageFacet(db.Model):
+    """What a page's current sheet is found by: ``("departement", "30")``, ``("theme",
+    "habitat")``… (see ``sheets.facets``), for filters, facet counts and the map."""
+
+    __tablename__ = "page_facets"
+
+    page_id: Mapped[int] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_page_facets_facet_value", "facet", "value"),)
+
+
 class Page(db.Model):
     """A page's current state; its history lives in ``Revision`` rows."""
 
@@ -180,6 +207,12 @@ class Page(db.Model):
     attribution_parties: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The work this page adapts: {title, authors, url, license} or None.
     source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The experiment this page replicates, when it is a page of this commons.
+    replicates_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL", name="fk_pages_replicates_id"), index=True
+    )
+    #: The replicated experiment's address, kept when it lives in another commons.
+    replicates_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -221,6 +254,8 @@ class Revision(db.Model):
     author_name: Mapped[str] = mapped_column(String(200))
     #: Co-authors credited with this revision (free text: people, organisations).
     coauthors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The kind's typed fields (an experiment's territory, period, status…), see sheets.py.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Where the revision came from when imported (the other commons' page URL).
     origin: Mapped[str | None] = mapped_column(String(500))
     #: The account that imported the revision, by its name then (None for local saves and

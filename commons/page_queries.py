@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import joinedload, selectinload
 
-from .errors import NotFound
+from .errors import found
 from .extensions import db
 from .models import Kind, Link, MediaVersion, Page, Redirect, Revision, Tag, VisibilityChange
 
@@ -44,20 +44,20 @@ def resolve(slug: str) -> tuple[Page | None, bool]:
 
 def get(slug: str, *, include_deleted: bool = False) -> Page:
     """The page at ``slug``; raises :class:`NotFound`."""
-    page = find(slug, include_deleted=include_deleted)
-    if page is None:
-        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug))
-    return page
+    return found(
+        find(slug, include_deleted=include_deleted),
+        _l("There is no page at “%(slug)s”.", slug=slug),
+    )
 
 
 def get_revision(page: Page, number: int) -> Revision:
     """Revision ``number`` of ``page``; raises :class:`NotFound`."""
-    revision = db.session.scalar(
-        select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+    return found(
+        db.session.scalar(
+            select(Revision).where(Revision.page_id == page.id, Revision.number == number)
+        ),
+        _l("This page has no revision %(number)s.", number=number),
     )
-    if revision is None:
-        raise NotFound(_l("This page has no revision %(number)s.", number=number))
-    return revision
 
 
 def history(page: Page, *, offset: int = 0, limit: int = 50) -> list[Revision]:

@@ -10,7 +10,7 @@ never read the request, so views, the API, the CLI and the importer share them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from . import licenses, permissions, render, transaction
+from . import experiments, licenses, permissions, render, sheets, transaction
 from .attribution import (
     Author,
     clean_names,
@@ -212,9 +212,15 @@ def append_revision(
     coauthors: Sequence[str] = (),
     created_at: datetime | None = None,
     license_accepted: bool = True,
+    fields: Mapping[str, Any] | None = None,
 ) -> Revision:
-    """Append a revision holding the page's current metadata and ``body``; move the pointer."""
+    """Append a revision holding the page's current metadata and ``body``; move the pointer.
+
+    ``fields`` (the kind's sheet, already cleaned) default to the previous revision's.
+    """
     parent = page.current_revision
+    if fields is None:
+        fields = parent.fields if parent else {}
     page.revision_count += 1
     revision = Revision(
         page=page,
@@ -238,6 +244,7 @@ def append_revision(
         origin=author.origin,
         license_accepted=license_accepted,
         created_at=created_at or utcnow(),
+        fields=dict(fields),
     )
     db.session.add(revision)
     db.session.flush()
@@ -247,6 +254,7 @@ def append_revision(
         _set_links(page, body)
     else:
         db.session.execute(Link.__table__.delete().where(Link.source_id == page.id))
+    experiments.record_sheet(page, revision.fields)
     return revision
 
 
@@ -333,6 +341,8 @@ def save(
     license_accepted: bool = True,
     expect_new: bool = False,
     commit_now: bool = True,
+    fields: Mapping[str, Any] | None = None,
+    replicates: experiments.Original | None = None,
 ) -> SaveResult:
     """Create or edit a page.
 
@@ -346,6 +356,9 @@ def save(
     ``attribution_parties`` left at ``None`` keep the page's; an empty value clears them.
     ``expect_new`` says the author started from no page (the editor of a missing one):
     when someone created it meanwhile, theirs is kept and :class:`EditConflict` raised.
+    ``fields`` is the kind's sheet (see :mod:`commons.sheets`); ``None`` keeps the current
+    one, less the fields a new kind does not have. ``replicates`` records the experiment
+    the page replicates (``None`` keeps what the page had).
     """
     title = clean_title(title)
     body = clean_body(body)
@@ -361,6 +374,7 @@ def save(
             _l("Please accept to release your contribution under the page's licence."),
             code="license_not_accepted",
         )
+    new_fields = sheets.clean_fields(kind, fields) if fields is not None else None
     slug = clean_slug(slug) if slug else slugify(title)
     page = _locked_page(Page.slug == slug)
     actor = Author.of(author)
@@ -383,6 +397,7 @@ def save(
         try:
             set_tags(page, tag_names)
             db.session.flush()
+            experiments.set_original(page, replicates)
             revision = append_revision(
                 page,
                 action=Action.CREATE,
@@ -391,6 +406,7 @@ def save(
                 summary=summary,
                 minor=minor,
                 coauthors=coauthor_names,
+                fields=new_fields or {},
             )
             if commit_now:
                 commit([revision])
@@ -433,6 +449,12 @@ def save(
     new_license = licenses.normalize(license) if license else page.license
     licenses.check_change(page.license, new_license)
     licenses.check_source(page.source if keep_source else source, new_license)
+    if new_fields is None:
+        new_fields = sheets.keep_fields(kind, current.fields)
+    changed_replicates = replicates is not None and (
+        replicates.url != page.replicates_url
+        or (replicates.page.id if replicates.page else None) != page.replicates_id
+    )
     changed_meta = (
         title != page.title
         or kind != page.kind
@@ -440,6 +462,8 @@ def save(
         or new_license != page.license
         or (parties is not None and parties != page.attribution_parties)
         or (not keep_source and source != page.source)
+        or new_fields != current.fields
+        or changed_replicates
     )
     # Over a hidden revision, every save is a change: it puts visible text in its place.
     if not changed_meta and body == current.body and not (page.deleted or current.hidden):
@@ -451,6 +475,8 @@ def save(
         page.source = source
     if parties is not None:
         page.attribution_parties = parties
+    if replicates is not None:
+        experiments.set_original(page, replicates)
     set_tags(page, tag_names)
     action = Action.RESTORE if page.deleted else Action.EDIT
     page.deleted = False
@@ -462,6 +488,7 @@ def save(
         summary=summary,
         minor=minor,
         coauthors=coauthor_names,
+        fields=new_fields,
     )
     if commit_now:
         commit([revision])
@@ -589,7 +616,12 @@ def revert(page: Page, number: int, *, author: User | None, summary: str = "") -
     set_tags(page, list(old.tags))
     summary = clean_summary(summary) or str(_l("Restored revision %(number)s", number=number))
     revision = append_revision(
-        page, action=Action.REVERT, body=old.body, author=Author.of(author), summary=summary
+        page,
+        action=Action.REVERT,
+        body=old.body,
+        author=Author.of(author),
+        summary=summary,
+        fields=old.fields,
     )
     commit([revision])
     return revision

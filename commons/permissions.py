@@ -71,6 +71,11 @@ def can_import(user: User | None) -> bool:
     return _has_role(user, Role.EDITOR)
 
 
+def can_manage_themes(user: User | None) -> bool:
+    """Admins add, relabel and retire the themes of the thesaurus."""
+    return _has_role(user, Role.ADMIN)
+
+
 # --- accounts --------------------------------------------------------------------------
 
 

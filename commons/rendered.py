@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
+from flask import get_template_attribute
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -61,10 +61,10 @@ def _finish(html: str, links: list[str], media_names: list[str]) -> str:
 
 
 def media_credit_line(item: Media) -> str:
-    """Authors and licence of a media, as escaped HTML for its caption."""
-    license_ = licenses.get(item.license)
-    authors = escape(", ".join(media.creators(item)))
-    return f'{authors} · <a href="{escape(license_.url)}" rel="license">{escape(license_.name)}</a>'
+    """Authors and licence of a media, as escaped HTML for its caption: the markup is the
+    ``media_credit_line`` macro's, as on the credits pages."""
+    credit_line = get_template_attribute("_media_credit.html", "media_credit_line")
+    return str(credit_line(media.creators(item), licenses.get(item.license)))
 
 
 def revision_view(revision: Revision) -> View:

@@ -51,6 +51,7 @@ def _settings(tmp_path, **overrides) -> dict:
         "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'commons.db'}",
         "INDEX_DIR": str(tmp_path / "index"),
         "MEDIA_DIR": str(tmp_path / "media"),
+        "TERRITORIES_FILE": str(tmp_path / "territories.json.gz"),
         "IMPORTS_DIR": str(tmp_path / "imports"),
         "SECRET_KEY": "test-secret",
         "TESTING": True,

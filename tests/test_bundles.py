@@ -9,6 +9,7 @@ import io
 import json
 import warnings
 import zipfile
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from commons import bundles, credits, integrity, page_queries, pages, transactio
 from commons.errors import CommonsError, NotFound, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
+from commons.serialize import credits as credits_json
 
 from .conftest import make_app
 
@@ -198,9 +200,9 @@ def snapshot() -> dict[str, Any]:
             ],
             "credits": [
                 {key: c[key] for key in ("name", "edits", "first", "last", "role")}
-                for c in credits.credits_json(page)["contributors"]
+                for c in credits_json(page)["contributors"]
             ],
-            "origins": {c["name"]: c["origin"] for c in credits.credits_json(page)["contributors"]},
+            "origins": {c["name"]: c["origin"] for c in credits_json(page)["contributors"]},
         }
     return result
 
@@ -276,6 +278,24 @@ def test_export_holds_pages_credits_licences_and_history(app, editor, member, ad
         assert name in credits_md
     index = files["index.html"].decode()
     assert 'href="pages/epicerie-solidaire.html"' in index and ">alimentation<" in index
+
+
+def test_the_manifest_credits_contributors_as_the_api_does(client, editor, member, admin) -> None:
+    sample(editor, member, admin)
+    manifest = json.loads(members(export(bundles.Selection(everything=True)))["manifest.json"])
+
+    def same_instants(people: list[dict]) -> list[dict]:
+        # The bundle writes dates in UTC with a "Z", the API in ISO-8601: the same instants.
+        return [
+            {**p, **{key: datetime.fromisoformat(p[key]) for key in ("first", "last")}}
+            for p in people
+        ]
+
+    for entry in manifest["pages"]:
+        api = client.get(f"/api/v1/pages/{entry['slug']}/credits").json
+        assert entry["contributors"] and entry["contributors"][0]["first"].endswith("Z")
+        assert same_instants(entry["contributors"]) == same_instants(api["contributors"])
+        assert (entry["title"], entry["license"]) == (api["title"], api["license"]["spdx"])
 
 
 def test_standalone_page_links_inside_the_bundle_and_fetches_nothing(

@@ -15,7 +15,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select
 
-from commons import bundles, credits, integrity, media, page_queries, pages, rendered
+from commons import bundles, integrity, media, page_queries, pages, rendered, serialize
 from commons import search as search_service
 from commons.errors import CommonsError, TooLarge, ValidationError
 from commons.extensions import db
@@ -257,6 +257,21 @@ def test_export_with_history_carries_every_version_of_every_media_shown(
     assert index.find("a", href="media/rapport.pdf/1.pdf")
 
 
+def test_the_manifest_describes_files_as_the_api_does(client, member, editor) -> None:
+    sample(member, editor)
+    files = members(export(bundles.Selection(everything=True, history=True)))
+    manifest = json.loads(files["manifest.json"])
+    shared = ("number", "sha256", "size", "content_type", "width", "height", "summary")
+    for entry in manifest["media"]:
+        api = client.get(f"/api/v1/media/{entry['name']}").json
+        for key in ("name", "kind", "title", "description", "source", "authors"):
+            assert entry[key] == api[key]
+        assert entry["license"] == api["license"]["spdx"]
+        bundled = [{key: version[key] for key in shared} for version in entry["versions"]]
+        given = [{key: version[key] for key in shared} for version in api["versions"][::-1]]
+        assert bundled == given
+
+
 def test_export_without_history_carries_the_current_files_only(app, member, editor) -> None:
     sample(member, editor)
     files = members(export(bundles.Selection(slug="atelier")))
@@ -326,7 +341,7 @@ def test_round_trip_with_history_reproduces_the_media_and_their_figures(
         }
         page = page_queries.get("atelier")
         html = rendered.revision_view(page.current_revision).html
-        page_credits = credits.credits_json(page)["media"]
+        page_credits = serialize.credits(page)["media"]
         found = [hit.name for hit in search_service.search("Studio Graphique").media]
         assert integrity.check() == []
     assert got == expected

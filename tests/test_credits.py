@@ -99,19 +99,26 @@ def test_reuse_texts_follow_the_readers_language(app, shared_page) -> None:
         english.markdown
     )
     assert url in english.text and url in english.citation
-    assert '<a href="https://creativecommons.org/licenses/by-sa/4.0/">' in english.html
     with app.app_context(), app.test_request_context(headers={"Accept-Language": "fr"}):
         french = credits.reuse_texts(attribution, url, when)
     assert "CC BY-SA 4.0" in french.text
     assert french.text != english.text
 
 
-def test_reuse_html_escapes_names(app, member) -> None:
+def test_reuse_html_links_the_work_and_its_licence_and_escapes_names(client, member) -> None:
     page = pages.save(None, title="<b>T</b>", body="x", author=member).page
-    attribution = credits.attribution(page, page.current_revision)
-    with app.test_request_context():
-        texts = credits.reuse_texts(attribution, "https://e.org/", page.updated_at)
-    assert "<b>" not in texts.html and "&lt;b&gt;" in texts.html
+    html = client.get(f"/wiki/{page.slug}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    preview = html[html.index('<p class="citation">') :]
+    preview = preview[: preview.index("</p>")]
+    assert (
+        f'<a href="http://localhost/wiki/{page.slug}?rev=1">“&lt;b&gt;T&lt;/b&gt;”</a>' in preview
+    )
+    assert '<a href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA 4.0</a>' in preview
+    assert "<b>" not in preview and " by marie, licensed under " in preview
+    # The same credit, as text to copy.
+    assert "&lt;a href=&#34;https://creativecommons.org/licenses/by-sa/4.0/&#34;&gt;" in html
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,13 @@ The modules, each depending only on those listed before it:
 - ``layout``: the format's name and version, the manifest's member, the addresses a
   bundle records, where a media version goes in the zip, the chunk and spool sizes.
 - ``selection``: what to export, the :class:`Selection`, and the pages it names.
-- ``offline``: the standalone HTML, pages made to work offline and ``index.html``.
+- ``offline``: the bundle's presentation room, the only module here that renders Jinja
+  templates or writes HTML: page HTML made to work offline, each page's standalone
+  ``pages/<slug>.html`` and ``index.html``.
 - ``credits_md``: ``CREDITS.md``, its header and each page's and media's section.
-- ``export``: the bundle written as a zip, streamed, with its manifest.
+- ``export``: the bundle written as a zip, streamed, with its manifest, whose entries are
+  shaped by :mod:`commons.serialize` (the same functions as the API's, where the format
+  names a field alike).
 - ``archive``: safe zip reading: the limits, member names, decompression within them.
 - ``manifest_fields``: the manifest's field readers, shared by the two checks below.
 - ``media_manifest``: media entries, their types and checks (files checked as uploads).

@@ -12,18 +12,16 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
-from flask import render_template
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import credits, licenses, media, render, rendered
+from .. import credits, licenses, media, render, rendered, serialize
 from ..errors import CommonsError
 from ..extensions import db
 from ..models import Media, MediaVersion, Page, Revision, utcnow
@@ -39,7 +37,7 @@ from .layout import (
     media_url,
     page_url,
 )
-from .offline import BundledFile, Listed, ListedMedia, bundle_html, index_html
+from .offline import BundledFile, Listed, ListedMedia, index_html, standalone_page
 from .selection import Selection, selected_pages
 
 #: Pages loaded per query while exporting.
@@ -57,11 +55,6 @@ class ExportResult:
     file_name: str
     #: Media (files the pages show) in the bundle.
     media: int = 0
-
-
-def _iso(value: datetime) -> str:
-    """ISO-8601 in UTC with a ``Z``, keeping microseconds so dates round-trip exactly."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _generator() -> str:
@@ -179,7 +172,7 @@ def export_bundle(
             "format": FORMAT,
             "version": VERSION,
             "generator": _generator(),
-            "created_at": _iso(created_at),
+            "created_at": serialize.utc_timestamp(created_at),
             "source": base,
             "selection": selection.describe(),
             "history": selection.history,
@@ -247,45 +240,27 @@ def _export_page(
     revisions = list(_export_revisions(archive, page.id, slug, current.number, history, shown))
     if files["markdown"]:
         _write(archive, files["markdown"], current.body)
-    permalink = page_url(base, slug, current.number)
-    license_ = licenses.get(page.license)
     _write(
         archive,
         files["html"],
-        render_template(
-            "bundle/page.html",
-            page=page,
-            revision=current,
-            body=bundle_html(view.html, in_bundle, base, media_files) if view else None,
-            toc=view.toc if view else "",
+        standalone_page(
+            page,
+            view,
             attribution=attribution,
             contributors=contributors,
-            # The hidden text of a page shows nothing, and credits nothing.
-            media_credits=credits.media_credits(page) if media_files else [],
+            in_bundle=in_bundle,
+            base=base,
             media_files=media_files,
-            permalink=permalink,
-            license=license_,
-            license_file=f"../licenses/{license_.spdx}.txt",
-            reuse=credits.reuse_texts(attribution, permalink or f"{slug}.html", current.created_at),
         ),
     )
-    entry = {
-        "slug": slug,
-        "title": page.title,
-        "kind": page.kind,
-        "tags": page.tag_names,
-        "license": page.license,
-        "source": page.source,
-        "attribution_parties": list(page.attribution_parties or []),
-        "url": page_url(base, slug),
-        "created_at": _iso(page.created_at),
-        "updated_at": _iso(page.updated_at),
-        "revision": current.number,
-        "files": files,
-        "contributors": [_contributor_json(person) for person in contributors],
-        "media": list(media_files),
-        "revisions": revisions,
-    }
+    entry = serialize.bundle_page(
+        page,
+        url=page_url(base, slug),
+        files=files,
+        contributors=contributors,
+        media_names=list(media_files),
+        revisions=revisions,
+    )
     return entry, page_section(page, contributors, base)
 
 
@@ -300,19 +275,6 @@ def _bundled_files(names: list[str]) -> dict[str, BundledFile]:
     )
     found = {name: BundledFile(kind, media_member(name, number)) for name, kind, number in rows}
     return {name: found[name] for name in names if name in found}
-
-
-def _contributor_json(person: credits.Contributor) -> dict[str, Any]:
-    """A contributor as the credits API gives it."""
-    return {
-        "name": person.name,
-        "edits": person.edits,
-        "first": _iso(person.first),
-        "last": _iso(person.last),
-        "origin": person.origin,
-        "role": person.role,
-        "account": person.user_id is not None,
-    }
 
 
 def _export_revisions(
@@ -360,26 +322,9 @@ def _export_revisions(
     numbers: dict[int, int] = {}
     for row in rows:
         numbers[row.id] = row.number
-        entry: dict[str, Any] = {
-            "number": row.number,
-            "parent": numbers.get(row.parent_id) if row.parent_id else None,
-            "action": row.action,
-            "title": row.title,
-            "kind": row.kind,
-            "tags": list(row.tags or []),
-            "license": row.license,
-            "author": row.author_name,
-            "author_kind": "account" if row.author_id is not None else "external",
-            "origin": row.origin,
-            "coauthors": list(row.coauthors or []),
-            "date": _iso(row.created_at),
-            "summary": row.summary,
-            "minor": row.minor,
-            "hidden": row.hidden,
-        }
+        parent = numbers.get(row.parent_id) if row.parent_id else None
+        entry = serialize.bundle_revision(row, parent)
         if not row.hidden:
-            entry["sha256"] = row.sha256
-            entry["size"] = row.size
             if row.number == current:
                 entry["path"] = f"pages/{slug}.md"
             elif history:
@@ -412,42 +357,12 @@ def _export_media(
             for version in chosen:
                 path = media_member(item.name, version.number)
                 _copy_media_file(archive, path, item, version)
-                versions.append(_media_version_json(version, path))
+                versions.append(serialize.bundle_media_version(version, path))
             authors = media.creators(item)
-            entry = {
-                "name": item.name,
-                "kind": item.kind,
-                "title": item.title,
-                "description": item.description,
-                "license": item.license,
-                "source": item.source,
-                "url": media_url(base, item.name),
-                "created_at": _iso(item.created_at),
-                "updated_at": _iso(item.updated_at),
-                "version": item.current_version.number,
-                "authors": authors,
-                "versions": versions,
-            }
+            entry = serialize.bundle_media(
+                item, url=media_url(base, item.name), authors=authors, versions=versions
+            )
             yield entry, media_section(item, authors, versions[-1]["path"], base)
-
-
-def _media_version_json(version: MediaVersion, path: str) -> dict[str, Any]:
-    return {
-        "number": version.number,
-        "sha256": version.sha256,
-        "size": version.size,
-        "content_type": version.content_type,
-        "width": version.width,
-        "height": version.height,
-        "license": version.license,
-        "summary": version.summary,
-        "author": version.author_name,
-        "author_kind": "account" if version.author_id is not None else "external",
-        "origin": version.origin,
-        "creators": list(version.creators or []),
-        "date": _iso(version.created_at),
-        "path": path,
-    }
 
 
 def _copy_media_file(

@@ -21,21 +21,9 @@ from flask_babel import lazy_gettext as _l
 from .. import attribution, licenses, pages
 from ..errors import TooLarge, ValidationError
 from ..models import Action
+from . import manifest_fields
 from .archive import Archive, Limits, mismatch
 from .layout import FORMAT, MANIFEST, VERSION, Progress
-from .manifest_fields import (
-    SHA256,
-    located,
-    read_boolean,
-    read_date,
-    read_integer,
-    read_license,
-    read_license_and_source,
-    read_list,
-    read_path,
-    read_text,
-    read_url,
-)
 from .media_manifest import BundleMedia, BundleMediaVersion, CheckedFile, check_media, checked_file
 
 
@@ -164,10 +152,14 @@ def _read_manifest(archive: Archive, progress: Progress | None) -> Bundle:
         )
     outline = _outline(archive)
     data = outline.header
-    with located(MANIFEST):
-        source = read_url(data, "source")
-        created_at = read_date(data, "created_at") if data.get("created_at") is not None else None
-        generator = read_text(data, "generator", required=False)[:200]
+    with manifest_fields.located(MANIFEST):
+        source = manifest_fields.read_url(data, "source")
+        created_at = (
+            manifest_fields.read_date(data, "created_at")
+            if data.get("created_at") is not None
+            else None
+        )
+        generator = manifest_fields.read_text(data, "generator", required=False)[:200]
         if outline.types.get("pages") != "start_array" or not outline.pages:
             raise ValidationError(
                 _l("“%(field)s” must be a list that is not empty.", field="pages"),
@@ -185,7 +177,7 @@ def _read_manifest(archive: Archive, progress: Progress | None) -> Bundle:
     for index, entry in enumerate(_entries(archive, "pages"), start=1):
         slug = entry.get("slug") if isinstance(entry, dict) else None
         where = _l("manifest.json, page %(index)s (“%(slug)s”)", index=index, slug=str(slug)[:80])
-        with located(where):
+        with manifest_fields.located(where):
             page = _check_page(entry)
             if page.slug in seen:
                 raise ValidationError(
@@ -206,7 +198,7 @@ def _read_manifest(archive: Archive, progress: Progress | None) -> Bundle:
     for index, entry in enumerate(_entries(archive, "media"), start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         where = _l("manifest.json, file %(index)s (“%(name)s”)", index=index, name=str(name)[:80])
-        with located(where):
+        with manifest_fields.located(where):
             item = check_media(archive, entry, files)
             if item.name in names:
                 raise ValidationError(
@@ -363,22 +355,22 @@ _ACTIONS = {action.value for action in Action}
 def _check_page(data: Any) -> BundlePage:
     if not isinstance(data, dict):
         raise ValidationError(_l("a page must be a JSON object."), code="manifest_invalid")
-    slug = pages.clean_slug(read_text(data, "slug"))
-    title = pages.clean_title(read_text(data, "title"))
-    kind = pages.clean_kind(read_text(data, "kind", required=False))
-    tags = pages.clean_tags(read_list(data, "tags"))
-    license_, source = read_license_and_source(
+    slug = pages.clean_slug(manifest_fields.read_text(data, "slug"))
+    title = pages.clean_title(manifest_fields.read_text(data, "title"))
+    kind = pages.clean_kind(manifest_fields.read_text(data, "kind", required=False))
+    tags = pages.clean_tags(manifest_fields.read_list(data, "tags"))
+    license_, source = manifest_fields.read_license_and_source(
         data, _l("the page does not say under which licence it is published.")
     )
-    parties = attribution.clean_names(read_list(data, "attribution_parties"))
-    url = read_url(data, "url")
-    entries = read_list(data, "revisions")
+    parties = attribution.clean_names(manifest_fields.read_list(data, "attribution_parties"))
+    url = manifest_fields.read_url(data, "url")
+    entries = manifest_fields.read_list(data, "revisions")
     if not entries:
         raise ValidationError(
             _l("“%(field)s” must be a list that is not empty.", field="revisions"),
             code="manifest_invalid",
         )
-    current_number = read_integer(data, "revision")
+    current_number = manifest_fields.read_integer(data, "revision")
     if current_number != len(entries):
         raise ValidationError(
             _l(
@@ -393,11 +385,11 @@ def _check_page(data: Any) -> BundlePage:
         raise ValidationError(
             _l("“%(field)s” must be an object.", field="files"), code="manifest_invalid"
         )
-    current_path = read_path(files, "markdown")
+    current_path = manifest_fields.read_path(files, "markdown")
     defaults = {"title": title, "kind": kind, "tags": tags, "license": license_}
     revisions = []
     for number, entry in enumerate(entries, start=1):
-        with located(_l("revision %(number)s", number=number)):
+        with manifest_fields.located(_l("revision %(number)s", number=number)):
             last = number == len(entries)
             revision = _check_revision(entry, number, defaults, current=last)
             if last:
@@ -413,7 +405,7 @@ def _check_revision(
 ) -> BundleRevision:
     if not isinstance(data, dict):
         raise ValidationError(_l("a revision must be a JSON object."), code="manifest_invalid")
-    number = read_integer(data, "number")
+    number = manifest_fields.read_integer(data, "number")
     if number != expected:
         raise ValidationError(
             _l("revisions must be numbered 1, 2, 3… in order, without gaps."),
@@ -424,7 +416,7 @@ def _check_revision(
         raise ValidationError(
             _l("its parent must be the revision just before it."), code="manifest_invalid"
         )
-    action = read_text(data, "action", required=False) or Action.EDIT.value
+    action = manifest_fields.read_text(data, "action", required=False) or Action.EDIT.value
     if action not in _ACTIONS or (current and action == Action.DELETE.value):
         raise ValidationError(
             _l("“%(action)s” is not a revision action.", action=action[:40]),
@@ -436,26 +428,26 @@ def _check_revision(
             defaults[key] for key in ("title", "kind", "tags", "license")
         )
     else:
-        title_text = read_text(data, "title", required=False)
+        title_text = manifest_fields.read_text(data, "title", required=False)
         title = pages.clean_title(title_text) if title_text else defaults["title"]
-        kind = pages.clean_kind(read_text(data, "kind", required=False) or defaults["kind"])
-        tags = pages.clean_tags(read_list(data, "tags")) if "tags" in data else defaults["tags"]
-        license_text = read_text(data, "license", required=False)
-        license_ = read_license(license_text) if license_text.strip() else defaults["license"]
-    authors = attribution.clean_names([read_text(data, "author")])
+        kind = pages.clean_kind(
+            manifest_fields.read_text(data, "kind", required=False) or defaults["kind"]
+        )
+        tags = (
+            pages.clean_tags(manifest_fields.read_list(data, "tags"))
+            if "tags" in data
+            else defaults["tags"]
+        )
+        license_ = manifest_fields.read_license_or(data, defaults["license"])
+    authors = attribution.clean_names([manifest_fields.read_text(data, "author")])
     if not authors:
         raise ValidationError(_l("the revision has no author."), code="manifest_invalid")
-    hidden = read_boolean(data, "hidden")
+    hidden = manifest_fields.read_boolean(data, "hidden")
     sha256 = size = path = None
     if not hidden:
-        sha256 = read_text(data, "sha256")
-        if not SHA256.match(sha256):
-            raise ValidationError(
-                _l("“%(field)s” must be 64 hexadecimal digits.", field="sha256"),
-                code="manifest_invalid",
-            )
-        size = read_integer(data, "size")
-        path = read_path(data, "path")
+        sha256 = manifest_fields.read_sha256(data, "sha256")
+        size = manifest_fields.read_integer(data, "size")
+        path = manifest_fields.read_path(data, "path")
     return BundleRevision(
         number=number,
         action=action,
@@ -464,11 +456,13 @@ def _check_revision(
         tags=tags,
         license=license_,
         author=authors[0],
-        origin=read_url(data, "origin"),
-        coauthors=attribution.clean_names(read_list(data, "coauthors")),
-        created_at=read_date(data, "date"),
-        summary=attribution.clean_summary(read_text(data, "summary", required=False)),
-        minor=read_boolean(data, "minor"),
+        origin=manifest_fields.read_url(data, "origin"),
+        coauthors=attribution.clean_names(manifest_fields.read_list(data, "coauthors")),
+        created_at=manifest_fields.read_date(data, "date"),
+        summary=attribution.clean_summary(
+            manifest_fields.read_text(data, "summary", required=False)
+        ),
+        minor=manifest_fields.read_boolean(data, "minor"),
         hidden=hidden,
         sha256=sha256,
         size=size,

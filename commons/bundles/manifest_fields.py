@@ -15,6 +15,8 @@ from .. import attribution, licenses
 from ..errors import TooLarge, ValidationError
 from .archive import unsafe_member_name
 
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
 
 @contextmanager
 def located(where: Any) -> Iterator[None]:
@@ -130,6 +132,23 @@ def read_license(value: str) -> str:
     return spdx
 
 
+def read_license_or(data: Mapping[str, Any], default: str) -> str:
+    """An optional licence's SPDX id (refused when it cannot enter), ``default`` when the
+    entry states none."""
+    text = read_text(data, "license", required=False)
+    return read_license(text) if text.strip() else default
+
+
+def read_sha256(data: Mapping[str, Any], key: str) -> str:
+    """A required sha256: 64 lower-case hexadecimal digits."""
+    value = read_text(data, key)
+    if not SHA256.match(value):
+        raise ValidationError(
+            _l("“%(field)s” must be 64 hexadecimal digits.", field=key), code="manifest_invalid"
+        )
+    return value
+
+
 def read_license_and_source(
     data: Mapping[str, Any], unstated: Any
 ) -> tuple[str, dict[str, Any] | None]:
@@ -142,6 +161,3 @@ def read_license_and_source(
     source = attribution.clean_source(data.get("source"))
     licenses.check_source(source, license_)
     return license_, source
-
-
-SHA256 = re.compile(r"^[0-9a-f]{64}$")

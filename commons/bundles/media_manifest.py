@@ -12,20 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from .. import attribution, licenses, media, render
 from ..errors import ValidationError
+from . import manifest_fields
 from .archive import Archive, mismatch
-from .manifest_fields import (
-    SHA256,
-    located,
-    missing,
-    read_date,
-    read_integer,
-    read_license,
-    read_license_and_source,
-    read_list,
-    read_path,
-    read_text,
-    read_url,
-)
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
     """Check a media entry and every file it names; ``files`` remembers the files checked."""
     if not isinstance(data, dict):
         raise ValidationError(_l("a file must be a JSON object."), code="manifest_invalid")
-    name = read_text(data, "name")
+    name = manifest_fields.read_text(data, "name")
     if render.media_name(render.MEDIA_SCHEME + name) != name:
         raise ValidationError(
             _l(
@@ -93,16 +81,16 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
             ),
             code="media_name_invalid",
         )
-    kind = read_text(data, "kind")
+    kind = manifest_fields.read_text(data, "kind")
     if kind not in MEDIA_KINDS:
         raise ValidationError(
             _l("“%(kind)s” is not a kind of file: use image or document.", kind=kind[:40]),
             code="manifest_invalid",
         )
-    license_, source = read_license_and_source(
+    license_, source = manifest_fields.read_license_and_source(
         data, _l("the file does not say under which licence it is published.")
     )
-    entries = read_list(data, "versions")
+    entries = manifest_fields.read_list(data, "versions")
     if not entries:
         raise ValidationError(
             _l("“%(field)s” must be a list that is not empty.", field="versions"),
@@ -111,7 +99,7 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
     versions: list[BundleMediaVersion] = []
     for position, entry in enumerate(entries, start=1):
         number = entry.get("number") if isinstance(entry, dict) else None
-        with located(_l("version %(number)s", number=str(number)[:20])):
+        with manifest_fields.located(_l("version %(number)s", number=str(number)[:20])):
             fields = _media_version_fields(
                 entry,
                 after=versions[-1].number if versions else 0,
@@ -132,7 +120,7 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
                     height=checked.height,
                 )
             )
-    if read_integer(data, "version") != versions[-1].number:
+    if manifest_fields.read_integer(data, "version") != versions[-1].number:
         raise ValidationError(
             _l("“%(field)s” must be the number of the last version listed.", field="version"),
             code="manifest_invalid",
@@ -140,11 +128,13 @@ def check_media(archive: Archive, data: Any, files: dict[str, CheckedFile]) -> B
     return BundleMedia(
         name=name,
         kind=kind,
-        title=media.clean_title(read_text(data, "title", required=False)) or name,
-        description=media.clean_description(read_text(data, "description", required=False)),
+        title=media.clean_title(manifest_fields.read_text(data, "title", required=False)) or name,
+        description=media.clean_description(
+            manifest_fields.read_text(data, "description", required=False)
+        ),
         license=license_,
         source=source,
-        url=read_url(data, "url"),
+        url=manifest_fields.read_url(data, "url"),
         versions=versions,
     )
 
@@ -157,38 +147,36 @@ def _media_version_fields(data: Any, *, after: int, license_: str, current: bool
     """
     if not isinstance(data, dict):
         raise ValidationError(_l("a version must be a JSON object."), code="manifest_invalid")
-    number = read_integer(data, "number")
+    number = manifest_fields.read_integer(data, "number")
     if number <= after:
         raise ValidationError(
             _l("versions must be listed oldest first, with growing numbers."),
             code="manifest_invalid",
         )
-    sha256 = read_text(data, "sha256")
-    if not SHA256.match(sha256):
-        raise ValidationError(
-            _l("“%(field)s” must be 64 hexadecimal digits.", field="sha256"),
-            code="manifest_invalid",
-        )
-    path = read_path(data, "path")
+    sha256 = manifest_fields.read_sha256(data, "sha256")
+    path = manifest_fields.read_path(data, "path")
     if path is None:
-        raise missing("path")
-    license_text = read_text(data, "license", required=False)
-    if not current and license_text.strip():
-        license_ = read_license(license_text)
-    authors = attribution.clean_names([read_text(data, "author")])
+        raise manifest_fields.missing("path")
+    if current:  # the media's licence wins, but what the version states must be text
+        manifest_fields.read_text(data, "license", required=False)
+    else:
+        license_ = manifest_fields.read_license_or(data, license_)
+    authors = attribution.clean_names([manifest_fields.read_text(data, "author")])
     if not authors:
         raise ValidationError(_l("the version has no author."), code="manifest_invalid")
     return {
         "number": number,
         "sha256": sha256,
-        "size": read_integer(data, "size"),
+        "size": manifest_fields.read_integer(data, "size"),
         "path": path,
         "license": license_,
-        "summary": attribution.clean_summary(read_text(data, "summary", required=False)),
+        "summary": attribution.clean_summary(
+            manifest_fields.read_text(data, "summary", required=False)
+        ),
         "author": authors[0],
-        "origin": read_url(data, "origin"),
-        "creators": attribution.clean_names(read_list(data, "creators")),
-        "created_at": read_date(data, "date"),
+        "origin": manifest_fields.read_url(data, "origin"),
+        "creators": attribution.clean_names(manifest_fields.read_list(data, "creators")),
+        "created_at": manifest_fields.read_date(data, "date"),
     }
 
 
@@ -198,11 +186,11 @@ def _check_media_file(
     """Check a version's file as an upload is checked: size, content, type."""
     path, size, sha256 = fields["path"], fields["size"], fields["sha256"]
     where = _l("file “%(file)s”", file=path[:200])
-    with located(where):
+    with manifest_fields.located(where):
         # Both declared sizes, before reading: reading stops past them too, as they may lie.
         media.check_size(max(size, archive.declared_size(path)))
     data = checked_file(archive, path, sha256, size, counted=True)
-    with located(where):
+    with manifest_fields.located(where):
         file_type, width, height = media.check_file(data)
     if file_type.kind != kind or not name.endswith(f".{file_type.extension}"):
         raise ValidationError(

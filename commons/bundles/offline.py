@@ -1,5 +1,7 @@
-"""The bundle's standalone HTML: rendered page HTML made to work offline inside the
-``pages/`` folder, and ``index.html``, which lists the pages by kind and tag and the media."""
+"""The bundle's presentation: the only module of the package that renders templates or
+writes HTML. Rendered page HTML is made to work offline inside the ``pages/`` folder, each
+page becomes a standalone HTML file (``bundle/page.html``), and ``index.html``
+(``bundle/index.html``) lists the pages by kind and tag, the media and the licences."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from html import escape
 from flask import render_template
 from flask_babel import gettext
 
-from .. import licenses
-from .layout import VERSION
+from .. import credits, licenses, rendered, serialize
+from ..models import Page
+from .layout import VERSION, page_url
 
 
 @dataclass(frozen=True)
@@ -127,4 +130,40 @@ def index_html(
         created_at=created_at,
         licenses=[(licenses.get(spdx), path) for spdx, path in license_files.items()],
         version=VERSION,
+    )
+
+
+def standalone_page(
+    page: Page,
+    view: rendered.View | None,
+    *,
+    attribution: credits.Attribution,
+    contributors: list[credits.Contributor],
+    in_bundle: set[str],
+    base: str | None,
+    media_files: Mapping[str, BundledFile],
+) -> str:
+    """A page's ``pages/<slug>.html``: its current text (``view``, None when hidden) made to
+    work offline, with its credits, licence and how to reuse it."""
+    current = page.current_revision
+    assert current is not None
+    permalink = page_url(base, page.slug, current.number)
+    license_ = licenses.get(page.license)
+    return render_template(
+        "bundle/page.html",
+        page=page,
+        revision=current,
+        body=bundle_html(view.html, in_bundle, base, media_files) if view else None,
+        toc=view.toc if view else "",
+        attribution=attribution,
+        contributors=contributors,
+        # The hidden text of a page shows nothing, and credits nothing.
+        media_credits=serialize.media_credits(page) if media_files else [],
+        media_files=media_files,
+        permalink=permalink,
+        license=license_,
+        license_file=f"../licenses/{license_.spdx}.txt",
+        reuse=credits.reuse_texts(
+            attribution, permalink or f"{page.slug}.html", current.created_at
+        ),
     )

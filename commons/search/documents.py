@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from .. import sheets
 from ..models import Media, MediaVersion, Page, PageTag, Revision, Tag
-from .schema import MEDIA_ID_PREFIX, MEDIA_TYPE
+from .schema import MEDIA_ID_PREFIX, MEDIA_TYPE, facet_term
 from .text import captions_in, plain_text
 
 #: Pages per index commit when catching up: readers see progress and a crash loses little.
@@ -44,6 +45,7 @@ def current_pages(
                 Page.updated_at,
                 Revision.body,
                 Revision.hidden,
+                Revision.fields,
             )
             .outerjoin(Revision, Revision.id == Page.current_revision_id)
             .where(Page.id.in_(ids))
@@ -94,20 +96,32 @@ def write_pages(
             connection, (Revision.page_id, Revision.author_name, Revision.coauthors), chunk
         )
         live = set()
-        for page_id, _slug, title, kind, deleted, updated, body, hidden in rows.values():
+        for page_id, _slug, title, kind, deleted, updated, body, hidden, fields in rows.values():
             if deleted:
                 continue
             live.add(page_id)
             # A hidden revision's text is withheld from everyone, the index included.
             visible = "" if hidden or body is None else body
+            sheet = {} if hidden or fields is None else fields
             text = plain_text(visible)
             page_tags = sorted(tags.get(page_id, []))
-            # One string for the three fields, so it is split into words only once.
-            words = "\n".join((title, " ".join(page_tags), text, " ".join(authors[page_id])))
+            # One string for the fields, so it is split into words only once.
+            words = "\n".join(
+                (
+                    title,
+                    " ".join(page_tags),
+                    sheets.searchable_text(sheet),
+                    text,
+                    " ".join(authors[page_id]),
+                )
+            )
             document = {
                 "id": str(page_id),
                 "kind": kind,
                 "tags": "\n".join(page_tags),
+                "facets": "\n".join(
+                    sorted(facet_term(name, value) for name, value in sheets.facets(sheet))
+                ),
                 "title": title,
                 "all": words,
                 "pairs": words,

@@ -188,6 +188,11 @@ class View:
         return self._values("tags")
 
     @functools.cached_property
+    def facets(self) -> dict[str, set[int]]:
+        """Each facet of the sheets ("departement:30") with its documents."""
+        return self._values("facets")
+
+    @functools.cached_property
     def updated(self) -> list:
         """When each document was last changed, by document number."""
         return self.column("updated")

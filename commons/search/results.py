@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from ..extensions import db
 from .documents import current_media, current_pages
 from .postings import View
 from .query import clean, parse, positive_terms, suggest
-from .schema import MEDIA_ID_PREFIX
+from .schema import MEDIA_ID_PREFIX, facet_term
 from .sync import Engine, current_engine
 from .text import Highlighter, snippet
 
@@ -81,6 +81,8 @@ class SearchResults:
     suggestion: str | None = None
     kinds: list[Facet] = field(default_factory=list)
     tags: list[Facet] = field(default_factory=list)
+    #: The sheets' facets of the results: {"departement": [Facet("30", 2)], "theme": …}.
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
     message: Any = None
     corrected: str | None = None
     media: list[MediaHit] = field(default_factory=list)
@@ -99,6 +101,7 @@ def _run(
     text: str,
     kind: str | None,
     tag: str | None,
+    filters: Mapping[str, str],
     results: SearchResults,
     sort: str,
 ) -> None:
@@ -108,7 +111,7 @@ def _run(
     parsed, message = parse(text, searcher.schema, engine.synonyms()) if text else (None, None)
     results.message = results.message or message
     if parsed is None:
-        if not (kind or tag):
+        if not (kind or tag or filters):
             if text and not results.message:
                 results.message = _l(
                     "These words are too common to search for: try more specific ones."
@@ -118,11 +121,13 @@ def _run(
     if text:
         results.suggestion = suggest(searcher, text)
 
-    found = _execute(searcher, view, parsed, kind, tag, results, sort)
+    found = _execute(searcher, view, parsed, kind, tag, filters, results, sort)
     queries = [parsed]
     if not found and results.suggestion and text:
         corrected, _ = parse(results.suggestion, searcher.schema, engine.synonyms())
-        if corrected is not None and _execute(searcher, view, corrected, kind, tag, results, sort):
+        if corrected is not None and _execute(
+            searcher, view, corrected, kind, tag, filters, results, sort
+        ):
             queries.append(corrected)
             results.corrected = results.suggestion
             results.message = _l(
@@ -130,9 +135,9 @@ def _run(
                 query=text,
                 suggestion=results.suggestion,
             )
-    # Files have no kind or tag: a filter on those asks for pages only. They are shown
-    # once, with the first page of results.
-    if not (kind or tag) and results.page == 1:
+    # Files have no kind, tag or sheet: a filter on those asks for pages only. They are
+    # shown once, with the first page of results.
+    if not (kind or tag or filters) and results.page == 1:
         results.media = _find_media(engine.view(searcher, media=True), queries)
 
 
@@ -180,11 +185,14 @@ def _execute(
     parsed: Any,
     kind: str | None,
     tag: str | None,
+    filters: Mapping[str, str],
     results: SearchResults,
     sort: str,
 ) -> bool:
     """Run ``parsed`` into ``results`` (hits, total, facets); whether anything matched."""
     matching = view.matching(parsed)
+    for name, value in filters.items():
+        matching = matching & view.facets.get(facet_term(name, value), set())
     of_kind = view.kinds.get(kind, set()) if kind else None
     with_tag = view.tags.get(tag, set()) if tag else None
     # Each facet counts the pages matching the other filter, so its values can be swapped.
@@ -195,6 +203,7 @@ def _execute(
     results.tags = _facets(
         {value: len(for_tags & docs) for value, docs in view.tags.items()}, MAX_TAG_FACETS
     )
+    results.facets = _sheet_facets(view, selected)
     results.total = len(selected)
     start = (results.page - 1) * results.per_page
     wanted = start + results.per_page
@@ -211,6 +220,15 @@ def _execute(
     # Pages the database no longer shows are left out of the count too.
     results.total = max(0, results.total - (len(matched) - len(results.hits)))
     return bool(results.total)
+
+
+def _sheet_facets(view: View, selected: set[int]) -> dict[str, list[Facet]]:
+    """How many of the selected pages each value of the sheets' facets has."""
+    counts: dict[str, dict[str, int]] = {}
+    for term, docs in view.facets.items():
+        name, _, value = term.partition(":")
+        counts.setdefault(name, {})[value] = len(selected & docs)
+    return {name: _facets(values, MAX_TAG_FACETS) for name, values in counts.items()}
 
 
 def _hits(matched: Sequence[tuple[int, float]], terms: set[str]) -> list[Hit]:
@@ -248,8 +266,11 @@ def search(
     page: int = 1,
     per_page: int = 20,
     sort: str = "relevance",
+    filters: Mapping[str, str] | None = None,
 ) -> SearchResults:
-    """Search live pages for ``query``, filtered by ``kind`` and ``tag``; and media.
+    """Search live pages for ``query``, filtered by ``kind``, ``tag`` and the sheets'
+    ``filters`` (``{"departement": "30", "theme": "habitat"}``, see
+    :data:`commons.experiments.FILTERS`); and media.
 
     ``sort`` is "relevance" or "recent". The best matching media come with the first
     page of results when neither ``kind`` nor ``tag`` is given. Never raises on a user's
@@ -260,7 +281,8 @@ def search(
     per_page = min(max(1, int(per_page or 20)), 100)
     text, message = clean(query or "")
     results = SearchResults(query=query or "", page=page, per_page=per_page, message=message)
-    if not text and not kind and not tag:
+    filters = dict(filters or {})
+    if not text and not kind and not tag and not filters:
         return results
     engine = current_engine()
     for attempt in range(2):
@@ -275,7 +297,7 @@ def search(
                         "The search index is being rebuilt: some pages may be missing "
                         "for a few minutes."
                     )
-            _run(engine, text, kind, tag, results, sort)
+            _run(engine, text, kind, tag, filters, results, sort)
             return results
         except Exception:  # noqa: BLE001 - see below
             if not attempt and engine.healthy() and engine.searcher_outdated():
@@ -286,6 +308,7 @@ def search(
             if attempt or engine.healthy() or not engine.recreate():
                 break
     results.hits, results.total, results.kinds, results.tags = [], 0, [], []
+    results.facets = {}
     results.media = []
     results.message = _l("Search is not available at the moment. Please try again later.")
     return results

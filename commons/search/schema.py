@@ -13,7 +13,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import WordTokenizer
 
 #: Bumped when the schema or the analysis changes: older indexes are then rebuilt.
-SCHEMA_MARKER = "schema_7"
+SCHEMA_MARKER = "schema_8"
 #: The document holding the catch-up state; masked out of every search.
 STATE_ID = "__state__"
 #: The ``type`` of media documents (pages have none) and the prefix of their ids.
@@ -28,6 +28,8 @@ def schema() -> Schema:
         kind=ID(sortable=True),
         # Tags may contain spaces and commas: one per line.
         tags=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
+        # What a page's sheet is found by, one "facet:value" per line (see facet_term).
+        facets=KEYWORD(analyzer=RegexTokenizer(r"[^\n]+")),
         title=TEXT(analyzer=WordTokenizer(), phrase=False),
         # Title, tags, authors and text: what a query must match. Words written with a
         # hyphen ("tiers-lieu") are searched as a phrase.
@@ -54,6 +56,11 @@ def schema() -> Schema:
         media_captions=STORED(),
         **{SCHEMA_MARKER: STORED()},
     )
+
+
+def facet_term(name: str, value: str) -> str:
+    """The term of the ``facets`` field for a sheet's facet: ``"departement:30"``."""
+    return f"{name}:{value}"
 
 
 #: Where a media view looks up the fields a query names (see :class:`View`).

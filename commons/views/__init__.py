@@ -6,18 +6,51 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import permissions
+from .. import permissions, sheets, themes
 from ..auth import acting_user
 from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, api, auth, bundles, feeds, media, misc, search, wiki
+    from . import (
+        account,
+        admin,
+        api,
+        auth,
+        bundles,
+        experiments,
+        feeds,
+        media,
+        misc,
+        search,
+        thesaurus,
+        wiki,
+    )
 
-    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
+    blueprints = (
+        wiki,
+        auth,
+        account,
+        feeds,
+        api,
+        search,
+        bundles,
+        media,
+        admin,
+        misc,
+        experiments,
+        thesaurus,
+    )
+    for module in blueprints:
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
+    app.jinja_env.globals.update(
+        sheet_fields=sheets.fields_of,
+        field_label=lambda name: sheets.FIELD_LABELS.get(name, name),
+        status_label=lambda key: sheets.STATUS_LABELS.get(key, key),
+        theme_label=themes.label,
+    )
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 

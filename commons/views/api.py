@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, credits, media, page_queries, pages, permissions, serialize
+from .. import auth, experiments, media, page_queries, pages, permissions, serialize
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
@@ -102,6 +102,15 @@ def get_page(slug: str) -> Response:
     return jsonify(serialize.page(page, acting_user(), revision))
 
 
+def _original(value: Any) -> experiments.Original:
+    """The experiment a PUT says the page replicates; null clears it."""
+    if value is None:
+        return experiments.Original()
+    if not isinstance(value, str):
+        raise ValidationError(_l("replicates must be a page's slug or address."), code="invalid")
+    return experiments.resolve_original(value, base_url=request.url_root)
+
+
 @bp.put("/pages/<slug>")
 def put_page(slug: str) -> Any:
     data = _json_body()
@@ -134,6 +143,8 @@ def put_page(slug: str) -> Any:
             source=(data.get("source") or {}) if "source" in data else None,
             attribution_parties=data.get("attribution_parties"),
             author=acting_user(),
+            fields=data.get("fields") if "fields" in data else None,
+            replicates=_original(data["replicates"]) if "replicates" in data else None,
         )
     except EditConflict as conflict:
         current = conflict.details["current_revision"]
@@ -176,7 +187,7 @@ def revisions(slug: str) -> Response:
 @bp.get("/pages/<slug>/credits")
 def page_credits(slug: str) -> Response:
     page = _page_or_404(slug)
-    return jsonify(credits.credits_json(page))
+    return jsonify(serialize.credits(page))
 
 
 @bp.get("/search")
@@ -188,39 +199,9 @@ def search() -> Response:
         page=page_number(),
         per_page=min(_per_page(), 100),
         sort=request.args.get("sort", "relevance"),
+        filters=experiments.clean_filters(request.args),
     )
-    return jsonify(
-        {
-            "results": [
-                {
-                    "slug": h.slug,
-                    "title": h.title,
-                    "snippet": h.snippet,
-                    "kind": h.kind,
-                    "tags": h.tags,
-                }
-                for h in results.hits
-            ],
-            "total": results.total,
-            "page": results.page,
-            "suggestion": results.suggestion,
-            "message": str(results.message) if results.message else None,
-            "facets": {
-                "kind": {f.value: f.count for f in results.kinds},
-                "tag": {f.value: f.count for f in results.tags},
-            },
-            "media": [
-                {
-                    "name": m.name,
-                    "title": m.title,
-                    "kind": m.kind,
-                    "snippet": m.snippet,
-                    "url": url_for("media.show", name=m.name, _external=True),
-                }
-                for m in results.media
-            ],
-        }
-    )
+    return jsonify(serialize.search_results(results))
 
 
 def _caller() -> User:
@@ -233,13 +214,8 @@ def _caller() -> User:
 
 @bp.get("/me")
 def me() -> Any:
-    user = _caller()
     return jsonify(
-        {
-            "name": user.name,
-            "role": user.role,
-            "max_body_bytes": current_app.config["MAX_BODY_BYTES"],
-        }
+        serialize.account(_caller(), max_body_bytes=current_app.config["MAX_BODY_BYTES"])
     )
 
 

@@ -24,12 +24,14 @@ from .. import (
     charts,
     credits,
     diffs,
+    experiments,
     licenses,
     page_queries,
     page_templates,
     pages,
     permissions,
     rendered,
+    serialize,
 )
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
@@ -118,6 +120,8 @@ def view(slug: str) -> Any:
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
         can_edit=permissions.can_edit(user, page),
         shared_page=etag is not None,
+        original=serialize.original(page),
+        replications=[serialize.replication(each) for each in experiments.replications(page)],
     )
     if etag is None:
         return html
@@ -184,9 +188,12 @@ def credits_page(slug: str) -> str:
         attribution=attribution,
         contributors=contributors,
         shares=charts.shares((c.name, c.edits) for c in contributors),
-        media_credits=credits.media_credits(page),
+        media_credits=serialize.media_credits(page),
         permalink=permalink,
         reuse=credits.reuse_texts(attribution, permalink, revision.created_at),
+        lineage=charts.lineage_tree(experiments.lineage(page))
+        if page.kind == Kind.EXPERIMENT.value
+        else None,
     )
 
 
