@@ -55,6 +55,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
     app.cli.add_command(territories_group)
+    app.cli.add_command(import_yeswiki_command)
+    app.cli.add_command(import_mediawiki_command)
 
 
 @click.group("user")
@@ -308,6 +310,132 @@ def import_command(bundle: str, on_conflict: str) -> None:
                 skipped=len(report.media_skipped),
             )
         )
+
+
+@click.command("import-yeswiki")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--prefix", default="yeswiki_", show_default=True, help="The tables' prefix.")
+@click.option(
+    "--files",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="The site's files/ folder, when PATH is a .sql dump.",
+)
+@click.option(
+    "--timezone",
+    default="Europe/Paris",
+    show_default=True,
+    help="The time zone of the dates YesWiki stored.",
+)
+@click.option("--license", "license_", default="CC-BY-SA-4.0", show_default=True)
+@click.option(
+    "--site-url",
+    default=None,
+    help="The site's address as its pages' start, e.g. https://exemple.org/? : each "
+    "imported page then names its original address.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the report and write nothing.")
+def import_yeswiki_command(
+    path: str,
+    prefix: str,
+    files: str | None,
+    timezone: str,
+    license_: str,
+    site_url: str | None,
+    dry_run: bool,
+) -> None:
+    """Import a YesWiki site with its history and authors; nothing changes on error.
+
+    PATH is the backup zip of YesWiki's administration page, or a .sql dump with --files.
+    Example: commons import-yeswiki sauvegarde.zip --dry-run
+    """
+    from .imports.yeswiki import read_yeswiki
+
+    bar, progress = _progress_bar(_("Reading"))
+    try:
+        with bar:
+            site = read_yeswiki(
+                path,
+                prefix=prefix,
+                files=files,
+                timezone=timezone,
+                license=license_,
+                site_url=site_url,
+                progress=progress,
+            )
+    except CommonsError as error:
+        fail(error.message)
+    _import_from_plan(
+        site,
+        dry_run,
+        path,
+        {
+            "prefix": prefix,
+            "files": files,
+            "timezone": timezone,
+            "license": license_,
+            "site_url": site_url,
+        },
+    )
+
+
+@click.command("import-mediawiki")
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--license", "license_", default="CC-BY-SA-4.0", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print the report and write nothing.")
+def import_mediawiki_command(dump: str, license_: str, dry_run: bool) -> None:
+    """Import a MediaWiki XML dump with its history and authors; nothing changes on error.
+
+    Example: commons import-mediawiki export.xml --dry-run
+    """
+    from .imports.mediawiki import read_mediawiki
+
+    try:
+        site = read_mediawiki(dump, license=license_)
+    except CommonsError as error:
+        fail(error.message)
+    _import_from_plan(site, dry_run, dump, {"license": license_})
+
+
+def _import_from_plan(site: Any, dry_run: bool, path: str, options: dict[str, Any]) -> None:
+    """Print what ``site`` (an import plan) brings; unless ``dry_run``, import it."""
+    from . import transaction
+    from .imports import plan as import_plan
+
+    for line in import_plan.describe(site):
+        click.echo(line)
+    if dry_run:
+        for slug in import_plan.existing(site):
+            click.echo(_("already here, would be left alone: %(slug)s", slug=slug))
+        click.echo(_("Dry run: nothing was written."))
+        return
+    if not site.pages and not site.media:
+        fail(_("Nothing to import."))
+    bar, progress = _progress_bar(_("Importing"))
+    try:
+        with bar:
+            report = import_plan.apply(site, progress=progress)
+        transaction.commit()
+    except CommonsError as error:
+        transaction.rollback()
+        fail(error.message)
+    record = import_plan.write_record(site, report, path=path, options=options)
+    for item in report.created:
+        click.echo(_("created: %(slug)s", slug=item.slug))
+    for item in report.skipped:
+        click.echo(_("skipped: %(slug)s (%(reason)s)", slug=item.slug, reason=item.reason))
+    click.echo(
+        _(
+            "%(created)s pages created (%(revisions)s revisions), %(skipped)s already here; "
+            "%(files)s files created, %(files_skipped)s already here.",
+            created=len(report.created),
+            revisions=report.revisions,
+            skipped=len(report.skipped),
+            files=len(report.media_created),
+            files_skipped=len(report.media_skipped),
+        )
+    )
+    click.echo(_("Import record: %(path)s", path=str(record)))
 
 
 def _renamed(original: str | None) -> str:

@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     #: A refreshed list of territories (``commons territories refresh``); while the
     #: file does not exist, the list shipped with commons is used.
     "TERRITORIES_FILE": None,  # None: <instance>/territories.json.gz
+    "IMPORTS_DIR": None,  # None: <instance>/imports, the records of wiki imports
     "DEFAULT_LOCALE": "fr",
     "LOCALES": ["fr", "en"],
     "MAX_BODY_BYTES": 1_000_000,
@@ -71,6 +72,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings["TERRITORIES_FILE"] = settings["TERRITORIES_FILE"] or os.path.join(
         instance_path, "territories.json.gz"
     )
+    settings["IMPORTS_DIR"] = settings["IMPORTS_DIR"] or os.path.join(instance_path, "imports")
     if settings["DEFAULT_LOCALE"] not in settings["LOCALES"]:
         raise ValueError(f"COMMONS_DEFAULT_LOCALE must be one of {settings['LOCALES']}")
     if not settings["SECRET_KEY"]:

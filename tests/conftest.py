@@ -52,6 +52,7 @@ def _settings(tmp_path, **overrides) -> dict:
         "INDEX_DIR": str(tmp_path / "index"),
         "MEDIA_DIR": str(tmp_path / "media"),
         "TERRITORIES_FILE": str(tmp_path / "territories.json.gz"),
+        "IMPORTS_DIR": str(tmp_path / "imports"),
         "SECRET_KEY": "test-secret",
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
