@@ -148,8 +148,11 @@ def _visitor_etag(slug: str) -> str | None:
     stamp = page_queries.visitor_stamp(slug)
     if stamp is None:
         return None
-    # The selector's answer, not Flask-Babel's parsed locale: a cached view needs no more.
-    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"], request.host_url)
+    # The selector's answer, not Flask-Babel's parsed locale, and the raw parts absolute
+    # links are built from rather than ``host_url`` (decoded for display): a cached
+    # view needs no more.
+    address = (request.scheme, request.host, request.root_path)
+    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"], address)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
