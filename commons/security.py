@@ -1,4 +1,5 @@
-"""Response headers that back the sanitiser up, the public base URL, safe redirects."""
+"""Response headers that back the sanitiser up, the public base URL, safe redirects, and
+the signer of session cookies."""
 
 from __future__ import annotations
 
