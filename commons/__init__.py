@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app)
     configure_i18n(app)
     configure_blueprints(app)
+    configure_page_cache(app)
     configure_security(app)
     configure_assets(app)
     configure_search(app)
@@ -98,6 +99,14 @@ def configure_blueprints(app: Flask) -> None:
     register_blueprints(app)
 
 
+def configure_page_cache(app: Flask) -> None:
+    from .page_cache import PageCache, VisitorFastPath
+
+    app.extensions["commons_page_cache"] = PageCache(app.config["PAGE_CACHE_BYTES"])
+    # Inside the address middlewares of configure_security: it sees the corrected request.
+    app.wsgi_app = VisitorFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
 def configure_security(app: Flask) -> None:
     from . import security
 
@@ -106,10 +115,8 @@ def configure_security(app: Flask) -> None:
 
 def configure_assets(app: Flask) -> None:
     from . import assets
-    from .page_cache import PageCache
 
     assets.init_app(app)
-    app.extensions["commons_page_cache"] = PageCache(app.config["PAGE_CACHE_BYTES"])
 
 
 def configure_search(app: Flask) -> None:
