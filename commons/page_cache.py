@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Request, current_app
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import page_queries
@@ -93,8 +94,11 @@ class VisitorFastPath:
             return self.wsgi_app(environ, start_response)
         asking = self.app.request_class(environ)
         # Closed before the full path runs, which must set up its own contexts.
-        with self.app.app_context():
-            etag = self._validator(asking)
+        try:
+            with self.app.app_context():
+                etag = self._validator(asking)
+        except SQLAlchemyError:
+            etag = None  # the full path answers, with its error page if the database is down
         if etag is None:
             return self.wsgi_app(environ, start_response)
         html = self.app.extensions["commons_page_cache"].get(etag)
