@@ -42,7 +42,9 @@ CONCURRENCY = 8
 THROUGHPUT_SECONDS = 10.0
 WARM_UP_PASSES = 6
 SAMPLES = 60
-COMMAND = Path(sys.executable).with_name("commons")
+#: The ``commons`` command, run from the source tree even where the package (and so its
+#: console script) is not installed.
+COMMAND = [sys.executable, "-c", "from commons.cli import main; main()"]
 MEMBER = ("mesure", "mot de passe de mesure")
 
 
@@ -212,7 +214,7 @@ def measured_command(args: list[str], env: dict[str, str]) -> tuple[float, float
     """Run a CLI command; its wall time in seconds and peak memory in MB."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [str(COMMAND), *args], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+        [*COMMAND, *args], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
     )
     _pid, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
@@ -240,7 +242,7 @@ def _prepare(size: int, workdir: Path) -> tuple[dict[str, str], str, list[str], 
         tags = list(db.session.scalars(select(Tag.name).limit(20)))
         db.session.remove()
         db.engine.dispose()
-    subprocess.run([str(COMMAND), "search", "reindex"], cwd=ROOT, env={**os.environ, **env},
+    subprocess.run([*COMMAND, "search", "reindex"], cwd=ROOT, env={**os.environ, **env},
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return env, token, slugs, tags
 
@@ -272,7 +274,7 @@ def bench_size(size: int) -> dict:
         "COMMONS_DATABASE_URL": f"sqlite:///{workdir / 'imported.db'}",
         "COMMONS_INDEX_DIR": str(workdir / "imported-index"),
     }
-    subprocess.run([str(COMMAND), "db", "upgrade"], cwd=ROOT, env={**os.environ, **target},
+    subprocess.run([*COMMAND, "db", "upgrade"], cwd=ROOT, env={**os.environ, **target},
                    check=True, capture_output=True)  # fmt: skip
     figures["import"] = measured_command(["import", str(bundle)], target)
     return figures
