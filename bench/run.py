@@ -2,9 +2,9 @@
 
 For each size it generates the corpus (bench/corpus.py) in a fresh SQLite database,
 builds the search index, serves the wiki and the baseline with gunicorn (2 sync
-workers) on loopback, and measures page views, the other endpoints, saves, searches,
-export and import, and the workers' memory. The figures and their ratios to the
-baseline go to BENCHMARKS.md. Everything is bounded in time.
+workers) on loopback, and measures page views (visitors' and a logged-in member's),
+the other endpoints, saves, searches, export and import, and the workers' memory. The
+figures and their ratios to the baseline go to BENCHMARKS.md. Everything is bounded in time.
 
     .venv/bin/python -m bench.run                 # 1,000 and 10,000 pages
     .venv/bin/python -m bench.run --sizes 1000    # a quicker run
@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import http.cookiejar
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy import select
 
@@ -39,7 +42,10 @@ CONCURRENCY = 8
 THROUGHPUT_SECONDS = 10.0
 WARM_UP_PASSES = 6
 SAMPLES = 60
-COMMAND = Path(sys.executable).with_name("commons")
+#: The ``commons`` command, run from the source tree even where the package (and so its
+#: console script) is not installed.
+COMMAND = [sys.executable, "-c", "from commons.cli import main; main()"]
+MEMBER = ("mesure", "mot de passe de mesure")
 
 
 @dataclass
@@ -74,7 +80,12 @@ def _timed(call) -> float:  # noqa: ANN001 - any callable
     return time.perf_counter() - start
 
 
-def throughput(url: str, paths: list[str], seconds: float = THROUGHPUT_SECONDS):
+def throughput(
+    url: str,
+    paths: list[str],
+    seconds: float = THROUGHPUT_SECONDS,
+    headers: dict[str, str] | None = None,
+):
     """Requests per second and latencies with CONCURRENCY clients fetching ``paths``."""
     host = urlsplit(url).netloc
     deadline = time.monotonic() + seconds
@@ -88,7 +99,7 @@ def throughput(url: str, paths: list[str], seconds: float = THROUGHPUT_SECONDS):
         while time.monotonic() < deadline:
             path = rng.choice(paths)
             start = time.perf_counter()
-            status, _ = _get(host, path)
+            status, _ = _get(host, path, headers)
             mine.append(time.perf_counter() - start)
             if status != 200:
                 failures.append((path, status))
@@ -142,6 +153,28 @@ def _check(result: tuple[int, bytes], path: str) -> None:
         raise RuntimeError(f"{path}: HTTP {result[0]}")
 
 
+def member_session(url: str, name: str, password: str) -> dict[str, str]:
+    """The headers of a member logged in through the login form, as a browser would be.
+
+    The redirect after the login is followed, so the welcome message is shown and gone.
+    """
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(url + "/login") as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    if token is None:
+        raise RuntimeError("the login form has no CSRF token")
+    fields = {"name": name, "password": password, "csrf_token": token.group(1)}
+    with browser.open(url + "/login", urlencode(fields).encode()) as response:
+        response.read()
+    headers = {"Cookie": "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)}
+    status, body = _get(urlsplit(url).netloc, "/", headers)
+    if status != 200 or b'action="/logout"' not in body:
+        raise RuntimeError("the member's session did not log in")
+    return headers
+
+
 def _put(host: str, token: str, slug: str, payload: dict) -> int:
     connection = http.client.HTTPConnection(host, timeout=60)
     try:
@@ -181,7 +214,7 @@ def measured_command(args: list[str], env: dict[str, str]) -> tuple[float, float
     """Run a CLI command; its wall time in seconds and peak memory in MB."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [str(COMMAND), *args], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
+        [*COMMAND, *args], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL
     )
     _pid, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
@@ -202,14 +235,14 @@ def _prepare(size: int, workdir: Path) -> tuple[dict[str, str], str, list[str], 
     with app.app_context():
         db.create_all()
         corpus.generate(size)
-        user = auth.create_user("mesure", "mot de passe de mesure", role="member")
+        user = auth.create_user(*MEMBER, role="member")
         token = auth.create_token(user, "bench")
         rng = random.Random(7)
         slugs = rng.sample(list(db.session.scalars(select(Page.slug))), k=min(500, size))
         tags = list(db.session.scalars(select(Tag.name).limit(20)))
         db.session.remove()
         db.engine.dispose()
-    subprocess.run([str(COMMAND), "search", "reindex"], cwd=ROOT, env={**os.environ, **env},
+    subprocess.run([*COMMAND, "search", "reindex"], cwd=ROOT, env={**os.environ, **env},
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return env, token, slugs, tags
 
@@ -224,6 +257,7 @@ def bench_size(size: int) -> dict:
         # Measured just before the wiki's views, so both meet the same machine load.
         figures["baseline"] = measure_baseline()
         figures["views"] = throughput(url, views)
+        figures["member_views"] = throughput(url, views, headers=member_session(url, *MEMBER))
         figures["history"] = sequential(url, [f"/wiki/{s}/history" for s in slugs[:SAMPLES]])
         figures["diff"] = sequential(url, [f"/wiki/{s}/diff" for s in slugs[:SAMPLES]])
         figures["credits"] = sequential(url, [f"/wiki/{s}/credits" for s in slugs[:SAMPLES]])
@@ -240,7 +274,7 @@ def bench_size(size: int) -> dict:
         "COMMONS_DATABASE_URL": f"sqlite:///{workdir / 'imported.db'}",
         "COMMONS_INDEX_DIR": str(workdir / "imported-index"),
     }
-    subprocess.run([str(COMMAND), "db", "upgrade"], cwd=ROOT, env={**os.environ, **target},
+    subprocess.run([*COMMAND, "db", "upgrade"], cwd=ROOT, env={**os.environ, **target},
                    check=True, capture_output=True)  # fmt: skip
     figures["import"] = measured_command(["import", str(bundle)], target)
     return figures
@@ -267,11 +301,12 @@ def report(results: list[dict], command: str) -> str:
     row("baseline (minimal Flask + Jinja, 5 KB page): requests/s, p50 / p99 ms",
         lambda r: f"{r['baseline'][0]:.0f}, {r['baseline'][1].p50:.1f} / "
         f"{r['baseline'][1].p99:.1f}")  # fmt: skip
-    row("page views/s (ratio to baseline)",
-        lambda r: f"{r['views'][0]:.0f} ({r['views'][0] / r['baseline'][0]:.2f}×)")  # fmt: skip
-    row("page view p50 / p99 ms (p99 ratio)",
-        lambda r: f"{r['views'][1].p50:.1f} / {r['views'][1].p99:.1f} "
-        f"({r['views'][1].p99 / r['baseline'][1].p99:.2f}×)")  # fmt: skip
+    for key, label in (("views", "page views"), ("member_views", "members' page views")):
+        row(f"{label}/s (ratio to baseline)",
+            lambda r, k=key: f"{r[k][0]:.0f} ({r[k][0] / r['baseline'][0]:.2f}×)")  # fmt: skip
+        row(f"{label.replace('views', 'view')} p50 / p99 ms (p99 ratio)",
+            lambda r, k=key: f"{r[k][1].p50:.1f} / {r[k][1].p99:.1f} "
+            f"({r[k][1].p99 / r['baseline'][1].p99:.2f}×)")  # fmt: skip
     for key, label in (
         ("history", "history"),
         ("diff", "diff"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, Request, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -22,7 +22,14 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in supported:
         return chosen
-    return request.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
+    return browser_locale(request)
+
+
+def browser_locale(asking: Request) -> str:
+    """The supported language the request's browser prefers (Accept-Language), else the
+    default: what a visitor without an account or a session reads."""
+    supported = current_app.config["LOCALES"]
+    return asking.accept_languages.best_match(supported) or current_app.config["DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import request_started
 from sqlalchemy import event
 
 from commons import page_queries, pages
@@ -93,6 +94,58 @@ def test_a_cached_visitor_view_borrows_one_connection_for_one_query(client, memb
     assert response.status_code == 200 and "Absente" in response.get_data(as_text=True)
     # The visitor stamp runs on the driver connection; nothing goes through the ORM.
     assert checkouts == [1] and statements == []
+
+
+@contextmanager
+def counted_requests(app) -> Iterator[list[str]]:  # noqa: ANN001
+    """Requests that reached the framework (sessions, user lookup, request hooks)."""
+    started: list[str] = []
+
+    def count(_sender, **_extra) -> None:  # noqa: ANN003
+        started.append("started")
+
+    request_started.connect(count, app)
+    try:
+        yield started
+    finally:
+        request_started.disconnect(count, app)
+
+
+def test_a_cookieless_visitor_is_answered_before_the_framework(app, client, member) -> None:
+    pages.save(None, title="Rapide", body="[[Absente]]\n", author=member)
+    first = client.get("/wiki/rapide")
+    with counted_requests(app) as started:
+        again = client.get("/wiki/rapide")
+    assert started == [] and again.status_code == 200
+    assert again.get_data() == first.get_data()
+    assert sorted(again.headers.items()) == sorted(first.headers.items())
+    assert again.headers["Content-Security-Policy"] and "Set-Cookie" not in again.headers
+    with counted_requests(app) as started:
+        unchanged = client.get("/wiki/rapide", headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and started == ["started"]
+    pages.save(None, title="Absente", body="présente\n", author=member)
+    with counted_requests(app) as started:
+        changed = client.get("/wiki/rapide")
+    assert started == ["started"] and changed.headers["ETag"] != first.headers["ETag"]
+    assert 'class="wikilink missing"' not in changed.get_data(as_text=True)
+
+
+def test_a_request_with_a_cookie_or_a_query_takes_the_full_path(app, client, auth, member) -> None:
+    pages.save(None, title="Perso", body="x\n", author=member)
+    client.get("/wiki/perso")
+    client.get("/wiki/perso")
+    with counted_requests(app) as started:
+        assert client.get("/wiki/perso?rev=1").status_code == 200
+    assert started == ["started"]
+    client.set_cookie("session", "not-a-session")
+    with counted_requests(app) as started:
+        assert client.get("/wiki/perso").status_code == 200
+    assert started == ["started"]
+    client.delete_cookie("session")
+    auth.login(member)
+    with counted_requests(app) as started:
+        personal = client.get("/wiki/perso")
+    assert started == ["started"] and personal.headers.get("ETag") is None
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client) -> None:

@@ -120,3 +120,14 @@ def test_the_feed_stays_valid_xml_whatever_a_stored_revision_holds(client, page)
     root = ET.fromstring(feed.get_data())
     entry = root.find("{http://www.w3.org/2005/Atom}entry")
     assert "Outilpartagé" in entry.find("{http://www.w3.org/2005/Atom}title").text
+
+
+def test_the_scheme_and_mount_point_of_a_view_never_reach_the_next_visitor(client, page) -> None:
+    secure = client.get("/wiki/outil-partage", base_url="https://localhost")
+    assert "https://localhost/wiki/outil-partage" in secure.get_data(as_text=True)
+    mounted = client.get("/wiki/outil-partage", base_url="http://localhost/sous-dossier")
+    assert "http://localhost/sous-dossier/wiki/outil-partage" in mounted.get_data(as_text=True)
+    for _ in range(2):  # the second answer comes from the visitor cache
+        html = client.get("/wiki/outil-partage").get_data(as_text=True)
+        assert "https://localhost" not in html and "sous-dossier" not in html
+        assert "http://localhost/wiki/outil-partage" in html

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import (
@@ -37,6 +36,7 @@ from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
 from ..models import Kind, Page, Revision
+from ..page_cache import visitor_etag
 from ..slugs import slugify
 from ._helpers import Pagination, page_number
 from .forms import (
@@ -148,10 +148,6 @@ def _visitor_response(html: str, etag: str) -> Response:
 def _visitor_etag(slug: str) -> str | None:
     """A validator for what a visitor sees of a page's current revision, from one query.
 
-    A visitor's page depends on the revision, on every other page (missing links, what
-    links here) and file (credit lines), on the language, on the deployment, and on the
-    scheme and host its absolute links are made from: without ``COMMONS_BASE_URL`` those
-    come from the request, so a forged ``Host`` only ever reaches its own sender's copy.
     The page is shared: it carries no CSRF token (``shared_page`` in the template).
     Logged-in users and pending messages get no validator: their page is personal;
     nor do redirects and deleted pages, which take the full path.
@@ -162,8 +158,7 @@ def _visitor_etag(slug: str) -> str | None:
     if stamp is None:
         return None
     # The selector's answer, not Flask-Babel's parsed locale: a cached view needs no more.
-    parts = (stamp, select_locale(), current_app.extensions["commons_build_id"], request.host_url)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return visitor_etag(stamp, select_locale(), request)
 
 
 def _permalink(page: Page, revision: Revision) -> str:
