@@ -56,6 +56,13 @@ def get(spdx: str) -> License:
     return _catalogue()[spdx]
 
 
+def name_of(spdx: str) -> str:
+    """What people read for a licence: its short name ("CC BY-SA 4.0"), or the text as
+    given when it is not one of ours."""
+    found = _catalogue().get(spdx)
+    return found.name if found is not None else spdx
+
+
 def legal_text(spdx: str) -> str:
     """The official legal text of a licence; KeyError when it is not one of ours."""
     return (LICENSES_DIR / get(spdx).legal_file).read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import permissions
+from .. import licenses, permissions
 from ..auth import acting_user
 from ..errors import CommonsError
 
@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
+    app.jinja_env.filters["license_name"] = licenses.name_of
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 

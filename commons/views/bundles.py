@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from .. import bundles, page_queries, permissions
+from .. import bundles, page_queries, permissions, printing
 from ..auth import acting_user, permission_required
 from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
 from ..models import Kind
 from . import json_error
-from ._helpers import refuse_session_write_without_csrf
+from ._helpers import refuse_session_write_without_csrf, send_pdf
 
 bp = Blueprint("bundles", __name__)
 
@@ -27,7 +27,11 @@ SCOPE_FIELDS = (
 )
 
 
-def _send(selection: bundles.Selection) -> Response:
+def _send(selection: bundles.Selection, file_format: object = None) -> Response:
+    """The bundle of ``selection``, or with ``file_format`` "pdf" its booklet."""
+    if file_format == "pdf":
+        booklet, printed = printing.booklet_to_temporary_file(selection, acting_user())
+        return send_pdf(booklet, printed.file_name)
     bundle, result = bundles.export_to_temporary_file(selection, base_url=request.url_root)
     return send_file(
         bundle,
@@ -58,7 +62,7 @@ def export() -> Any:
         fields.setdefault("scope", given[0] if given else "all")
         return _export_form(fields)
     try:
-        return _send(bundles.Selection.from_mapping(request.form))
+        return _send(bundles.Selection.from_mapping(request.form), request.form.get("format"))
     except CommonsError as error:
         return _export_form(request.form.to_dict(), error.message, error.status)
 
@@ -87,11 +91,12 @@ def import_() -> Any:
 @bp.post("/api/v1/export")
 @csrf.exempt  # a read: a bearer client has no CSRF token, and a forged request learns nothing
 def api_export() -> Response:
-    """The bundle of the JSON body's selection (``slug``, ``tag``, ``kind``, ``query``...)."""
+    """The bundle of the JSON body's selection (``slug``, ``tag``, ``kind``, ``query``...);
+    with ``"format": "pdf"``, its booklet."""
     data = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(data, dict):
         raise ValidationError(_l("The request body must be a JSON object."), code="invalid_json")
-    return _send(bundles.Selection.from_mapping(data))
+    return _send(bundles.Selection.from_mapping(data), data.get("format"))
 
 
 @bp.post("/api/v1/import")
