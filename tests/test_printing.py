@@ -184,3 +184,14 @@ def test_first_pages_of_a_booklet_as_pictures(client, guide) -> None:
         timeout=60,
     )
     assert sorted(ARTIFACTS.glob("booklet-*.png"))
+
+
+def test_listings_and_searches_lead_to_the_booklet_button(client, guide) -> None:
+    listing = english(client).get("/tag/coopération").get_data(as_text=True)
+    assert 'href="/export?tag=coop%C3%A9ration"' in listing
+    found = english(client).get("/search?q=cooperer").get_data(as_text=True)
+    assert 'href="/export?q=cooperer"' in found
+    form = english(client).get("/export?tag=coopération").get_data(as_text=True)
+    assert 'name="format" value="pdf"' in form and "Booklet (PDF)" in form
+    page = english(client).get(f"/wiki/{guide}").get_data(as_text=True)
+    assert f'href="/wiki/{guide}.pdf"' in page
