@@ -20,6 +20,7 @@ bp = Blueprint("bundles", __name__)
 #: Which export choice a query argument stands for.
 SCOPE_FIELDS = (
     ("page", "slug"),
+    ("pages", "slugs"),
     ("query", "q"),
     ("query", "query"),
     ("tag", "tag"),
