@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BUNDLE_REVISIONS": 200_000,  # page revisions and media versions
     "MAX_BUNDLE_MEMBERS": 200_000,
     "MAX_MEDIA_BYTES": 20_000_000,
+    "MAX_BOOKLET_PAGES": 300,  # larger selections are refused as PDF (a bundle holds any)
     "ANONYMOUS_EDITING": False,
     "REGISTRATION_OPEN": True,
     "DEMO_CONTENT": True,

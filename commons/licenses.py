@@ -56,6 +56,13 @@ def get(spdx: str) -> License:
     return _catalogue()[spdx]
 
 
+def name_of(spdx: str) -> str:
+    """What people read for a licence: its short name ("CC BY-SA 4.0"), or the text as
+    given when it is not one of ours."""
+    found = _catalogue().get(spdx)
+    return found.name if found is not None else spdx
+
+
 def legal_text(spdx: str) -> str:
     """The official legal text of a licence; KeyError when it is not one of ours."""
     return (LICENSES_DIR / get(spdx).legal_file).read_text(encoding="utf-8")
@@ -81,7 +88,29 @@ def _aliases() -> dict[str, str]:
     aliases[_key("CC0")] = "CC0-1.0"
     aliases[_key("public domain")] = "CC0-1.0"
     aliases[_key("domaine public")] = "CC0-1.0"
+    # The Licence Ouverte is written many ways; 2.0 declares itself compatible with 1.0,
+    # so the name without a version means the current one.
+    for spelling in (
+        "Licence Ouverte",
+        "Licence Ouverte v2.0",
+        "Licence Ouverte version 2.0",
+        "Licence Ouverte / Open Licence",
+        "Licence Ouverte / Open Licence version 2.0",
+        "Licence Ouverte Etalab",
+        "Licence Ouverte Etalab 2.0",
+        "Open Licence 2.0",
+        "Open License 2.0",
+        "Etalab Open License 2.0",
+        "LO 2.0",
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
+        "https://www.etalab.gouv.fr/wp-content/uploads/2017/04/ETALAB-Licence-Ouverte-v2.0.pdf",
+    ):
+        aliases[_key(spelling)] = "etalab-2.0"
     return aliases
+
+
+def _allowed_names() -> str:
+    return ", ".join(license_.name for license_ in all_licenses())
 
 
 _NON_COMMERCIAL = re.compile(r"\bnc\b|noncommercial|non commercial|pas d utilisation commerciale")
@@ -105,7 +134,8 @@ def _refusal_reason(value: str, key: str) -> object:
     if _ALL_RIGHTS.search(value.lower()) or _ALL_RIGHTS.search(key):
         return _l(
             "Content whose rights are all reserved cannot be published here: ask its authors "
-            "to release it under CC BY-SA 4.0, CC BY 4.0 or CC0 1.0."
+            "to release it under one of these licences: %(allowed)s.",
+            allowed=_allowed_names(),
         )
     if re.search(r"\bcc\b", key):
         return _l(
@@ -114,9 +144,10 @@ def _refusal_reason(value: str, key: str) -> object:
             value=value,
         )
     return _l(
-        "“%(value)s” is not a licence we know. Allowed licences: CC BY-SA 4.0 (default), "
-        "CC BY 4.0, CC0 1.0.",
+        "“%(value)s” is not a licence we know. Allowed licences: %(allowed)s (the first is "
+        "the default).",
         value=value,
+        allowed=_allowed_names(),
     )
 
 

@@ -14,7 +14,6 @@ import os
 import re
 import tempfile
 import warnings
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from . import licenses, permissions
+from . import licenses, office, permissions
 from .attribution import Author, clean_names, clean_source, clean_summary
 from .errors import Forbidden, TooLarge, ValidationError, found
 from .extensions import db
@@ -54,12 +53,12 @@ IMAGE_TYPES = {
     "GIF": FileType("image", "image/gif", "gif"),
 }
 PDF = FileType("document", "application/pdf", "pdf")
-ODT = FileType("document", "application/vnd.oasis.opendocument.text", "odt")
+ODT = FileType("document", office.ODT.content_type, office.ODT.extension)
 TEXT = FileType("document", "text/plain; charset=utf-8", "txt")
 
 _REFUSED = _l(
     "This file type is not accepted. Accepted: pictures (PNG, JPEG, WebP, GIF) and documents "
-    "(PDF, ODT, plain text)."
+    "(PDF, plain text, OpenDocument ODT, ODS, ODP, Word DOCX, Excel XLSX, PowerPoint PPTX)."
 )
 
 
@@ -92,19 +91,6 @@ def _too_big_image() -> Any:
         "This picture is too large (at most %(count)s million pixels).",
         count=MAX_IMAGE_PIXELS // 1_000_000,
     )
-
-
-def _is_odt(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo("mimetype")
-            if info.file_size > 100:
-                return False
-            return archive.read(info) == ODT.content_type.encode()
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return False
 
 
 #: What browsers take for HTML or XML at the start of a text (the WHATWG MIME sniffing
@@ -143,8 +129,9 @@ def sniff(data: bytes) -> tuple[FileType, int | None, int | None]:
         return image
     if data.startswith(b"%PDF-"):
         return PDF, None, None
-    if _is_odt(data):
-        return ODT, None, None
+    document = office.sniff(data)
+    if document is not None:
+        return FileType("document", document.content_type, document.extension), None, None
     head = _head(data)
     if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower():
         raise ValidationError(
@@ -159,6 +146,7 @@ def sniff(data: bytes) -> tuple[FileType, int | None, int | None]:
 def clean_name(name: str, file_type: FileType) -> str:
     """A safe file name from what the user gave: "Affiche Été.PNG" -> "affiche-ete.png"."""
     stem = Path(name.replace("\\", "/")).name.rsplit(".", 1)[0] if name else ""
+    office.check_file_name(name, file_type.extension)
     stem = slugify(stem)[:MAX_NAME_LENGTH].rstrip("-")
     if not stem:
         raise ValidationError(

@@ -130,6 +130,10 @@ def test_reuse_html_links_the_work_and_its_licence_and_escapes_names(client, mem
         ("cc-by-4.0", "CC-BY-4.0"),
         ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
         ("Creative Commons Attribution-ShareAlike 4.0 International", "CC-BY-SA-4.0"),
+        ("Licence Ouverte 2.0", "etalab-2.0"),
+        ("Licence Ouverte / Open Licence version 2.0", "etalab-2.0"),
+        ("etalab-2.0", "etalab-2.0"),
+        ("https://www.etalab.gouv.fr/licence-ouverte-open-licence/", "etalab-2.0"),
     ],
 )
 def test_licences_written_in_usual_ways_are_recognised(written, spdx) -> None:
@@ -207,6 +211,15 @@ ALLOWED_MOVES = {
     ("CC-BY-SA-4.0", "CC0-1.0"): False,
     ("CC-BY-SA-4.0", "CC-BY-4.0"): False,
     ("CC-BY-SA-4.0", "CC-BY-SA-4.0"): True,
+    # The Licence Ouverte asks for attribution only, like CC BY 4.0, with which it is
+    # compatible: its content may become CC BY or CC BY-SA, not the other way round.
+    ("CC0-1.0", "etalab-2.0"): True,
+    ("etalab-2.0", "etalab-2.0"): True,
+    ("etalab-2.0", "CC-BY-4.0"): True,
+    ("etalab-2.0", "CC-BY-SA-4.0"): True,
+    ("etalab-2.0", "CC0-1.0"): False,
+    ("CC-BY-4.0", "etalab-2.0"): False,
+    ("CC-BY-SA-4.0", "etalab-2.0"): False,
 }
 
 

@@ -120,6 +120,7 @@ CASES = [
     Case("GET", "/wiki/ouverte/history", EVERYONE),
     Case("GET", "/wiki/ouverte/diff?from=1&to=2", EVERYONE),
     Case("GET", "/wiki/ouverte/credits", EVERYONE),
+    Case("GET", "/wiki/ouverte.pdf", EVERYONE),
     Case("GET", "/wiki/supprimee", EDITORS),
     Case("GET", "/wiki/ouverte/edit", MEMBERS),
     Case("POST", "/wiki/ouverte/edit", MEMBERS, data=_edit("Ouverte"), done=_edited("ouverte")),
@@ -221,6 +222,7 @@ CASES = [
     Case("GET", "/api/v1/pages/ouverte", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/revisions", EVERYONE),
     Case("GET", "/api/v1/pages/ouverte/credits", EVERYONE),
+    Case("GET", "/api/v1/pages/ouverte.pdf", EVERYONE),
     Case("GET", "/api/v1/search?q=texte", EVERYONE),
     Case("GET", "/api/v1/me", ACCOUNTS),
     Case(

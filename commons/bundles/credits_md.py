@@ -39,7 +39,8 @@ def _source_md(source: dict[str, Any]) -> str:
         if authors
         else gettext("Adapted from %(work)s", work=work)
     )
-    details = [part for part in (source.get("url"), source.get("license")) if part]
+    license_name = licenses.name_of(source["license"]) if source.get("license") else None
+    details = [part for part in (source.get("url"), license_name) if part]
     return "- " + text + (f" ({', '.join(details)})" if details else "")
 
 

@@ -22,12 +22,14 @@ from ..slugs import slugify
 class Selection:
     """Which pages go into a bundle, and whether with their full history.
 
-    Rules, in order: a ``slug`` exports that page; a ``query`` exports the search
-    results (narrowed by ``kind`` and ``tag``); ``kind`` and/or ``tag`` export the
-    pages that have them; ``everything`` exports every live page.
+    Rules, in order: a ``slug`` exports that page; ``slugs`` the pages chosen, in their
+    order; a ``query`` exports the search results (narrowed by ``kind`` and ``tag``);
+    ``kind`` and/or ``tag`` export the pages that have them; ``everything`` exports
+    every live page.
     """
 
     slug: str | None = None
+    slugs: tuple[str, ...] = ()
     tag: str | None = None
     kind: str | None = None
     query: str | None = None
@@ -35,18 +37,20 @@ class Selection:
     history: bool = False
 
     #: The choices of the export form's "scope" field, each keeping one criterion.
-    SCOPES = ("page", "tag", "kind", "query", "all")
+    SCOPES = ("page", "pages", "tag", "kind", "query", "all")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Selection:
         """Read a selection from a form or a JSON object.
 
-        Keys: ``slug``, ``tag``, ``kind``, ``query`` (or ``q``), ``all``, ``history``;
-        an optional ``scope`` (page, tag, kind, query, all) keeps only that criterion,
+        Keys: ``slug``, ``slugs`` (a list, or text with one page per line), ``tag``,
+        ``kind``, ``query`` (or ``q``), ``all``, ``history``; an optional ``scope``
+        (page, pages, tag, kind, query, all) keeps only that criterion,
         so a form can hold every field and send the one chosen.
         """
         selection = cls(
             slug=_option(data, "slug"),
+            slugs=_chosen(data.get("slugs")),
             tag=_option(data, "tag"),
             kind=_option(data, "kind"),
             query=_option(data, "query") or _option(data, "q"),
@@ -63,6 +67,7 @@ class Selection:
             )
         return cls(
             slug=selection.slug if scope == "page" else None,
+            slugs=selection.slugs if scope == "pages" else (),
             tag=selection.tag if scope == "tag" else None,
             kind=selection.kind if scope == "kind" else None,
             query=selection.query if scope == "query" else None,
@@ -74,6 +79,7 @@ class Selection:
         """The selection as recorded in the manifest."""
         return {
             "slug": self.slug,
+            "slugs": list(self.slugs),
             "tag": self.tag,
             "kind": self.kind,
             "query": self.query,
@@ -85,6 +91,8 @@ class Selection:
         """A download name saying what the bundle holds: ``commons-tag-cafe-2024-05-01.zip``."""
         if self.slug:
             label = slugify(self.slug)
+        elif self.slugs:
+            label = "pages"
         elif self.query:
             label = "search-" + slugify(self.query)[:40].rstrip("-")
         elif self.kind or self.tag:
@@ -101,6 +109,29 @@ def _option(data: Mapping[str, Any], key: str) -> str | None:
     if not isinstance(value, str):
         raise ValidationError(_l("“%(field)s” must be text.", field=key), code="selection_invalid")
     return value.strip() or None
+
+
+#: At most this many pages may be chosen one by one.
+MAX_CHOSEN = 500
+
+
+def _chosen(value: Any) -> tuple[str, ...]:
+    """Pages chosen one by one: a list of addresses, or text with one per line."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(
+            _l("“slugs” must be a list of page addresses."), code="selection_invalid"
+        )
+    chosen = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    if len(chosen) > MAX_CHOSEN:
+        raise ValidationError(
+            _l("Choose at most %(limit)s pages one by one.", limit=MAX_CHOSEN),
+            code="selection_invalid",
+        )
+    return chosen
 
 
 def _flag(value: Any) -> bool:
@@ -122,6 +153,8 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
         if page is None or page.deleted:
             raise NotFound(_l("There is no page at “%(slug)s”.", slug=selection.slug[:80]))
         return [(page.id, page.slug)]
+    if selection.slugs:
+        return _chosen_pages(selection.slugs)
     kind = pages.clean_kind(selection.kind) if selection.kind else None
     tags = pages.clean_tags([selection.tag]) if selection.tag else []
     if selection.query:
@@ -143,12 +176,25 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
         chosen = [(row[0], row[1]) for row in db.session.execute(live.order_by(Page.title))]
     else:
         raise ValidationError(
-            _l("Choose what to export: a page, a tag, a kind, a search or everything."),
+            _l("Choose what to export: a page, pages, a tag, a kind, a search or everything."),
             code="selection_empty",
         )
     if not chosen:
         raise NotFound(_l("No page matches this choice: there is nothing to export."))
     return chosen
+
+
+def _chosen_pages(slugs: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The live pages chosen one by one, in the order given; NotFound names a missing one."""
+    chosen: dict[int, str] = {}
+    for slug in slugs:
+        # An address pasted from the browser names its page too.
+        address = slug.split("?", 1)[0].rstrip("/").rsplit("/wiki/", 1)[-1]
+        page, _redirected = page_queries.resolve(slugify(address))
+        if page is None or page.deleted:
+            raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug[:80]))
+        chosen[page.id] = page.slug
+    return list(chosen.items())
 
 
 def _search_slugs(query: str, kind: str | None, tag: str | None) -> list[str]:

@@ -1,9 +1,10 @@
 """Rows of the database made into index documents, pages and media.
 
 A media is found by its name, title, description, authors and the captions pages give
-it when they show it. A page's document keeps those captions, so that when a page
-changes, the media it showed before or shows now are indexed again with what every
-page says of them, without reading other pages from the database.
+it when they show it; a written office document (.odt, .docx) by its text too. A page's
+document keeps those captions, so that when a page changes, the media it showed before
+or shows now are indexed again with what every page says of them, without reading other
+pages from the database.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from .. import sheets
+from .. import office, sheets
+from ..media import file_path
 from ..models import Media, MediaVersion, Page, PageTag, Revision, Tag
 from .schema import MEDIA_ID_PREFIX, MEDIA_TYPE, facet_term
 from .text import captions_in, plain_text
@@ -183,9 +185,17 @@ def current_media(
     """The current state of the media with these ids or names."""
     return list(
         execute(
-            select(Media.id, Media.name, Media.kind, Media.title, Media.description).where(
-                or_(Media.id.in_(list(ids)), Media.name.in_(list(names)))
+            select(
+                Media.id,
+                Media.name,
+                Media.kind,
+                Media.title,
+                Media.description,
+                MediaVersion.sha256,
+                MediaVersion.content_type,
             )
+            .outerjoin(MediaVersion, MediaVersion.id == Media.current_version_id)
+            .where(or_(Media.id.in_(list(ids)), Media.name.in_(list(names))))
         )
     )
 
@@ -207,6 +217,10 @@ def write_media(
         texts = shown.get(row.name, [])
         # The name's words too: "affiche-atelier-2024.png" is found by "atelier".
         words = "\n".join((row.title, row.name, row.description, *texts, " ".join(authors[row.id])))
+        # A written document (.odt, .docx) is found by its text too.
+        content = row.sha256 and office.document_text(file_path(row.sha256), row.content_type)
+        if content:
+            words = f"{words}\n{content}"
         document = {
             "id": f"{MEDIA_ID_PREFIX}{row.id}",
             "type": MEDIA_TYPE,

@@ -6,7 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import permissions, sheets, themes
+from .. import licenses, permissions, sheets, themes
 from ..auth import acting_user
 from ..errors import CommonsError
 
@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
         status_label=lambda key: sheets.STATUS_LABELS.get(key, key),
         theme_label=themes.label,
     )
+    app.jinja_env.filters["license_name"] = licenses.name_of
     app.register_error_handler(CommonsError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
 

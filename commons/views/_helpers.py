@@ -3,9 +3,10 @@ Blueprints import from here (and their forms from ``forms``), never from one ano
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import IO, Any
 
-from flask import render_template, request
+from flask import Response, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
@@ -92,4 +93,12 @@ def not_found_page() -> str:
         slug=slug,
         suggestions=suggestions,
         can_create=bool(slug) and permissions.can_edit(user, None),
+    )
+
+
+def send_pdf(document: bytes | IO[bytes], file_name: str) -> Response:
+    """A printed page or booklet, downloaded under ``file_name``; a file is streamed."""
+    body = io.BytesIO(document) if isinstance(document, bytes) else document
+    return send_file(
+        body, mimetype="application/pdf", as_attachment=True, download_name=file_name, max_age=0
     )

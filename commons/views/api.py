@@ -7,14 +7,23 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from .. import auth, experiments, media, page_queries, pages, permissions, serialize
+from .. import (
+    auth,
+    experiments,
+    media,
+    page_queries,
+    pages,
+    permissions,
+    printing,
+    serialize,
+)
 from .. import search as search_service
 from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
 from ..extensions import csrf
 from ..models import Page, TokenScope, User
 from . import json_error
-from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf
+from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf, send_pdf
 from .forms import ApiMediaForm
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -166,6 +175,13 @@ def put_page(slug: str) -> Any:
     body["created"] = result.created
     body["changed"] = not result.noop
     return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/pages/<slug>.pdf")
+def page_pdf(slug: str) -> Response:
+    """The page printed, as ``/wiki/<slug>.pdf``."""
+    document, file_name = printing.page_pdf(_page_or_404(slug), acting_user())
+    return send_pdf(document, file_name)
 
 
 @bp.get("/pages/<slug>/revisions")

@@ -7,19 +7,23 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from .. import bundles, page_queries, permissions
+from .. import bundles, page_queries, permissions, printing
 from ..auth import acting_user, permission_required
 from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
 from ..models import Kind
 from . import json_error
-from ._helpers import refuse_session_write_without_csrf
+from ._helpers import refuse_session_write_without_csrf, send_pdf
 from .forms import ApiImportForm, ExportForm, ImportForm
 
 bp = Blueprint("bundles", __name__)
 
 
-def _send(selection: bundles.Selection) -> Response:
+def _send(selection: bundles.Selection, file_format: object = None) -> Response:
+    """The bundle of ``selection``, or with ``file_format`` "pdf" its booklet."""
+    if file_format == "pdf":
+        booklet, printed = printing.booklet_to_temporary_file(selection, acting_user())
+        return send_pdf(booklet, printed.file_name)
     bundle, result = bundles.export_to_temporary_file(selection, base_url=request.url_root)
     return send_file(
         bundle,
@@ -49,7 +53,8 @@ def export() -> Any:
         return _export_form({**asked.values(), "scope": asked.chosen_scope()})
     form = ExportForm()
     try:
-        return _send(bundles.Selection.from_mapping(form.validated().values()))
+        values = form.validated().values()
+        return _send(bundles.Selection.from_mapping(values), values.get("format"))
     except CommonsError as error:
         return _export_form(form.values(), error.message, error.status)
 
@@ -76,11 +81,12 @@ def import_() -> Any:
 @bp.post("/api/v1/export")
 @csrf.exempt  # a read: a bearer client has no CSRF token, and a forged request learns nothing
 def api_export() -> Response:
-    """The bundle of the JSON body's selection (``slug``, ``tag``, ``kind``, ``query``...)."""
+    """The bundle of the JSON body's selection (``slug``, ``tag``, ``kind``, ``query``...);
+    with ``"format": "pdf"``, its booklet."""
     data = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(data, dict):
         raise ValidationError(_l("The request body must be a JSON object."), code="invalid_json")
-    return _send(bundles.Selection.from_mapping(data))
+    return _send(bundles.Selection.from_mapping(data), data.get("format"))
 
 
 @bp.post("/api/v1/import")

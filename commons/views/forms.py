@@ -296,12 +296,16 @@ class ExportForm(Form):
     kind = choice()
     query = choice()
     q = choice()
+    slugs = choice()
     all = choice()
     history = choice()
+    #: "pdf" asks for the booklet instead of the bundle.
+    format = choice()
 
     #: The scope that a link's query argument stands for, in order of precedence.
     SCOPE_OF_FIELD = (
         ("page", "slug"),
+        ("pages", "slugs"),
         ("query", "q"),
         ("query", "query"),
         ("tag", "tag"),

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import licenses, media, permissions
+from .. import licenses, media, office, permissions
 from ..auth import acting_user
 from ..errors import CommonsError, NotFound
 from ..models import Media, MediaVersion, User
@@ -106,10 +106,13 @@ def upload() -> Any:
 @bp.get("/<name>")
 def show(name: str) -> str:
     item = _media_or_404(name)
+    version = _version(item)
     return render_template(
         "media_page.html",
         item=item,
-        version=_version(item),
+        version=version,
+        office_type=office.by_content_type(version.content_type),
+        document_text=office.document_text(media.file_path(version.sha256), version.content_type),
         versions=media.versions(item),
         creators=media.creators(item),
         license=licenses.get(item.license),

@@ -29,6 +29,7 @@ from .. import (
     page_templates,
     pages,
     permissions,
+    printing,
     rendered,
     serialize,
 )
@@ -38,7 +39,7 @@ from ..i18n import select_locale
 from ..models import Kind, Page, Revision
 from ..page_cache import visitor_etag
 from ..slugs import slugify
-from ._helpers import Pagination, page_number
+from ._helpers import Pagination, page_number, send_pdf
 from .forms import (
     EditForm,
     HideRevisionForm,
@@ -163,6 +164,13 @@ def _visitor_etag(slug: str) -> str | None:
 
 def _permalink(page: Page, revision: Revision) -> str:
     return url_for("wiki.view", slug=page.slug, rev=revision.number, _external=True)
+
+
+@bp.get("/wiki/<slug>.pdf")
+def pdf(slug: str) -> Response:
+    """The page printed: A4, its TASL line and its full credits."""
+    document, file_name = printing.page_pdf(_load(slug), acting_user())
+    return send_pdf(document, file_name)
 
 
 @bp.get("/credits")
