@@ -22,7 +22,7 @@ from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import credits, licenses, media, permissions, rendered
+from . import credits, licenses, media, permissions, rendered, serialize
 from .bundles.selection import Selection, selected_pages
 from .errors import TooLarge
 from .extensions import db
@@ -64,7 +64,7 @@ def _printed(page: Page, user: User | None, base_url: str, content_language: str
         html=html,
         attribution=credits.attribution(page, revision, people),
         contributors=people,
-        media=credits.media_credits(page) if html is not None else [],
+        media=serialize.media_credits(page) if html is not None else [],
         permalink=url_for("wiki.view", slug=page.slug, rev=revision.number, _external=True),
     )
 
