@@ -19,6 +19,7 @@ from flask_login import login_user, logout_user
 
 from .. import auth
 from ..errors import CommonsError
+from ..login import acting_user, client_address
 from ..models import User
 from ..security import local_path
 
@@ -47,7 +48,7 @@ def login() -> Any:
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         try:
-            user = auth.authenticate(name, request.form.get("password", ""), auth.client_address())
+            user = auth.authenticate(name, request.form.get("password", ""), client_address())
         except CommonsError as error:
             return render_template("login.html", error=error.message, name=name), error.status
         _start_session(user, remember="remember" in request.form)
@@ -59,7 +60,7 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     """Log out here and everywhere: every session and remember-me cookie stops working."""
-    user = auth.acting_user()
+    user = acting_user()
     if user is not None:
         auth.end_sessions(user)
     _start_session(None)
@@ -85,7 +86,7 @@ def register() -> Any:
                 name,
                 password,
                 email=request.form.get("email") or None,
-                address=auth.client_address(),
+                address=client_address(),
             )
         except CommonsError as error:
             return render_template("register.html", name=name, error=error.message), error.status

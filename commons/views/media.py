@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import licenses, media, permissions
-from ..auth import acting_user
 from ..errors import CommonsError, NotFound, ValidationError
+from ..login import acting_user
 from ..models import Media, MediaVersion
 from ._helpers import Pagination, form_source, page_number
 

@@ -17,8 +17,8 @@ from flask import (
 )
 
 from .. import licenses
-from ..auth import acting_user
-from ..extensions import csrf, db
+from ..extensions import csrf
+from ..login import acting_user
 from ..security import local_path
 
 bp = Blueprint("misc", __name__)
@@ -38,7 +38,6 @@ def set_language() -> Any:
         user = acting_user()
         if user is not None:
             user.locale = locale
-            db.session.commit()
     return redirect(local_path(request.form.get("next")) or url_for("wiki.home"))
 
 

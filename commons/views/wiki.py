@@ -25,15 +25,17 @@ from .. import (
     credits,
     diffs,
     licenses,
+    moderation,
+    page_moves,
     page_queries,
     page_templates,
     pages,
     permissions,
     rendered,
 )
-from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
+from ..login import acting_user
 from ..models import Kind, Page, Revision
 from ..slugs import slugify
 from ._helpers import Pagination, form_source, page_number
@@ -370,7 +372,7 @@ def _revision_or_404(page: Page, number: int):  # noqa: ANN202
 @bp.post("/wiki/<slug>/revert/<int:number>")
 def revert(slug: str, number: int) -> Any:
     page = _load(slug)
-    pages.revert(page, number, author=acting_user(), summary=request.form.get("summary", ""))
+    page_moves.revert(page, number, author=acting_user(), summary=request.form.get("summary", ""))
     flash(_("Revision %(number)s has been restored.", number=number), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -383,7 +385,7 @@ def rename(slug: str) -> Any:
         raise Forbidden(_("Only editors can rename pages."))
     if request.method == "POST":
         try:
-            pages.rename(
+            page_moves.rename(
                 page,
                 request.form.get("title", ""),
                 author=user,
@@ -401,7 +403,7 @@ def rename(slug: str) -> Any:
 @bp.post("/wiki/<slug>/delete")
 def delete(slug: str) -> Any:
     page = _load(slug)
-    pages.delete(page, author=acting_user(), summary=request.form.get("summary", ""))
+    page_moves.delete(page, author=acting_user(), summary=request.form.get("summary", ""))
     flash(_("The page has been deleted. It can be restored from its history."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -409,7 +411,7 @@ def delete(slug: str) -> Any:
 @bp.post("/wiki/<slug>/restore")
 def restore(slug: str) -> Any:
     page = _load(slug, include_deleted=True)
-    pages.restore(page, author=acting_user(), summary=request.form.get("summary", ""))
+    page_moves.restore(page, author=acting_user(), summary=request.form.get("summary", ""))
     flash(_("The page has been restored."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -418,7 +420,7 @@ def restore(slug: str) -> Any:
 def protect(slug: str) -> Any:
     page = _load(slug)
     protected = request.form.get("protected") == "1"
-    pages.set_protected(page, protected, author=acting_user())
+    moderation.set_protected(page, protected, author=acting_user())
     flash(
         _("The page is now protected.") if protected else _("The page is no longer protected."),
         "success",
@@ -431,7 +433,7 @@ def hide_revision(slug: str, number: int) -> Any:
     page = _load(slug, include_deleted=True)
     revision = _revision_or_404(page, number)
     hidden = request.form.get("hidden") == "1"
-    pages.set_revision_hidden(revision, hidden, author=acting_user())
+    moderation.set_revision_hidden(revision, hidden, author=acting_user())
     flash(
         _("The revision's content is now hidden.")
         if hidden
