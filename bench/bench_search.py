@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from commons import create_app, pages, search
+from commons import create_app, pages, search, transaction
 from commons.extensions import db
 from commons.models import Page, User
 
@@ -117,6 +117,7 @@ def main() -> None:
             word = f"zorglub{run}x{number}"
             started = time.perf_counter()
             pages.save(None, title=f"Essai {run} {number}", body=f"Le mot {word}.", author=author)
+            transaction.commit()
             while not search.search(word).total:
                 time.sleep(0.001)
             delays.append((time.perf_counter() - started) * 1000)

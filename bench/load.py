@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
-from commons import auth, create_app, integrity, page_queries, pages, search
+from commons import auth, create_app, integrity, page_queries, pages, search, transaction
 from commons.extensions import db
 from commons.models import Revision
 
@@ -179,6 +179,7 @@ def _prepare(app, clients: int) -> list[str]:
                 body=_paragraphs(clients),
                 author=auth.find_user("client0"),
             )
+        transaction.commit()
         db.session.remove()
     return tokens
 

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy import select
 
-from commons import auth, create_app
+from commons import auth, create_app, transaction
 from commons.extensions import db
 from commons.models import Page, Tag
 
@@ -237,6 +237,7 @@ def _prepare(size: int, workdir: Path) -> tuple[dict[str, str], str, list[str], 
         corpus.generate(size)
         user = auth.create_user(*MEMBER, role="member")
         token = auth.create_token(user, "bench")
+        transaction.commit()
         rng = random.Random(7)
         slugs = rng.sample(list(db.session.scalars(select(Page.slug))), k=min(500, size))
         tags = list(db.session.scalars(select(Tag.name).limit(20)))

@@ -80,11 +80,11 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from . import auth, transaction
+    from . import login, transaction
 
     transaction.init_app(app)
     csrf.init_app(app)
-    auth.init_app(app)
+    login.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

@@ -1,4 +1,10 @@
-"""Users, roles, sessions, API tokens, login and registration throttling, flask-login wiring."""
+"""Accounts: users, roles, passwords, sessions, API tokens, login and registration throttling.
+
+A service like the others: it takes the names, passwords, addresses and secrets it
+needs as arguments and never reads the request (that is :mod:`commons.login`, with
+Flask-Login's wiring). It flushes; the caller's boundary commits, except the record of a
+failed login, which must outlive the error answer (see :func:`authenticate`).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,17 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import permissions
 from .errors import CommonsError, Forbidden, NotFound, ValidationError
-from .extensions import db, login_manager
+from .extensions import db
 from .models import (
     ApiToken,
     LoginAttempt,
@@ -56,36 +59,10 @@ class TooManyAttempts(CommonsError):
     status = 429
 
 
-def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please log in to continue.")
-    login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def _load_user(cookie_id: str) -> User | None:
-    """The user of a session or remember-me cookie, if its session key is still the user's.
-
-    Session and remember-me cookies both carry ``User.get_id()``, "id:session key"; a
-    logout gives the user a new key, so every cookie issued before stops working.
-    """
-    user_id, _, key = cookie_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or user.blocked or not secrets.compare_digest(user.session_key, key):
-        return None
-    return user
-
-
-def acting_user() -> User | None:
-    """The logged-in user, or None for a visitor."""
-    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
-
-
 def end_sessions(user: User) -> None:
     """Invalidate every session and remember-me cookie of ``user``, on every device."""
     user.session_key = new_session_key()
-    db.session.commit()
+    db.session.flush()
 
 
 # --- accounts ------------------------------------------------------------------------
@@ -171,7 +148,7 @@ def create_user(
         password_hash=generate_password_hash(password),
     )
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -190,7 +167,7 @@ def register(name: str, password: str, *, email: str | None, address: str) -> Us
     user = create_user(name, password, email=email)
     db.session.execute(delete(RegistrationAttempt).where(RegistrationAttempt.created_at < since))
     db.session.add(RegistrationAttempt(address=address[:64]))
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -224,7 +201,7 @@ def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
                 code="own_role",
             )
     user.role = new_role.value
-    db.session.commit()
+    db.session.flush()
 
 
 def set_blocked(user: User, blocked: bool, *, by: User) -> None:
@@ -234,7 +211,7 @@ def set_blocked(user: User, blocked: bool, *, by: User) -> None:
     if by.id == user.id:
         raise ValidationError(_l("You cannot block yourself."), code="own_block")
     user.blocked = blocked
-    db.session.commit()
+    db.session.flush()
 
 
 def list_users(*, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
@@ -269,8 +246,7 @@ def authenticate(name: str, password: str, address: str) -> User:
     user = find_user(name)
     matches = check_password_hash(user.password_hash if user else _unknown_user_hash(), password)
     if user is None or not matches:
-        db.session.add(LoginAttempt(username=key, address=address[:64]))
-        db.session.commit()
+        _record_now(LoginAttempt(username=key, address=address[:64]))
         raise ValidationError(_l("Wrong user name or password."), code="bad_credentials")
     if user.blocked:
         raise Forbidden(_l("This account is blocked."), code="blocked")
@@ -279,8 +255,20 @@ def authenticate(name: str, password: str, address: str) -> User:
             (LoginAttempt.username == key) | (LoginAttempt.created_at < since)
         )
     )
-    db.session.commit()
+    db.session.flush()
     return user
+
+
+def _record_now(attempt: LoginAttempt) -> None:
+    """Store ``attempt`` at once, in a transaction and connection of its own.
+
+    A failed login is answered with an error, so the request's transaction is rolled
+    back; counted in it, the failures would vanish and throttling would never start.
+    The caller has written nothing before (a login changes nothing until it succeeds),
+    so on SQLite this short write waits for no lock of the caller's.
+    """
+    with Session(db.engine) as session, session.begin():
+        session.add(attempt)
 
 
 @functools.cache
@@ -324,7 +312,7 @@ def issue_token(user: User, name: str, scope: TokenScope | str) -> tuple[ApiToke
         user=user, name=name, scope=_token_scope(scope).value, token_hash=_hash_token(secret)
     )
     db.session.add(token)
-    db.session.commit()
+    db.session.flush()
     return token, secret
 
 
@@ -345,7 +333,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound(_l("You have no token with this number."))
     db.session.delete(token)
-    db.session.commit()
+    db.session.flush()
     return token
 
 
@@ -358,55 +346,7 @@ def use_token(secret: str) -> ApiToken | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_PRECISION:
+        # Kept when the request's answer is a success, like everything the request does.
         token.last_used_at = now
-        db.session.commit()
+        db.session.flush()
     return token
-
-
-def bearer_secret(req: Any) -> str | None:
-    """The token of an ``Authorization: Bearer`` header, or None when there is none."""
-    scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" else None
-
-
-def act_with_token(token: ApiToken) -> None:
-    """Make the token's owner the acting user of this request, whatever cookie came with it.
-
-    A blocked owner's token makes a visitor: blocking stops tokens without revoking them.
-    """
-    g.commons_api_token = token
-    # Flask-Login's own way of setting the request's user (as its request loaders do).
-    login_manager._update_request_context_with_user(None if token.user.blocked else token.user)
-
-
-def request_token() -> ApiToken | None:
-    """The API token that authenticated this request, if any."""
-    return g.get("commons_api_token")
-
-
-# --- view helpers ---------------------------------------------------------------------
-
-
-def permission_required(
-    rule: Callable[[User], bool],
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse the view unless the user passes ``rule`` (one of :mod:`commons.permissions`):
-    a visitor is sent to log in, a user who does not pass gets a 403."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = acting_user()
-            if user is None:
-                return login_manager.unauthorized()
-            if not rule(user):
-                raise Forbidden(_l("You do not have the rights to do this."))
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"

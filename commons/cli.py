@@ -1,5 +1,9 @@
 """The ``commons`` command line: a Flask CLI group.
 
+Each command that changes data is its own transaction boundary: the services it calls
+flush, and it ends with :func:`commons.transaction.commit` (an import commits itself,
+once per bundle).
+
 Examples::
 
     commons db upgrade
@@ -25,6 +29,7 @@ from flask.cli import FlaskGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from . import transaction
 from .errors import CommonsError
 from .extensions import db
 
@@ -84,6 +89,7 @@ def user_create(name: str, role: str, email: str | None, password: str) -> None:
         user = auth.create_user(name, password, role=role, email=email)
     except CommonsError as error:
         fail(error.message)
+    transaction.commit()
     click.echo(f"{user.name} ({user.role})")
 
 
@@ -98,6 +104,7 @@ def user_role(name: str, role: str) -> None:
     if user is None:
         fail(_("There is no user named “%(name)s”.", name=name))
     auth.set_role(user, role)
+    transaction.commit()
     click.echo(f"{user.name} ({user.role})")
 
 
@@ -124,9 +131,11 @@ def token_create(name: str, label: str, scope: str) -> None:
     if user is None:
         fail(_("There is no user named “%(name)s”.", name=name))
     try:
-        click.echo(auth.create_token(user, label, scope))
+        secret = auth.create_token(user, label, scope)
     except CommonsError as error:
         fail(error.message)
+    transaction.commit()
+    click.echo(secret)
 
 
 @click.command("demo")
@@ -139,6 +148,7 @@ def demo_command(if_empty: bool) -> None:
         click.echo(_("The wiki already has pages: demo content not loaded."))
         return
     created = demo.load()
+    transaction.commit()
     click.echo(ngettext("%(num)s demo page loaded.", "%(num)s demo pages loaded.", created))
 
 

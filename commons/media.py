@@ -2,8 +2,8 @@
 
 Files live in ``MEDIA_DIR`` under their sha256 (identical uploads are stored once);
 the database keeps names, versions, authors and licences. A file is written before the
-database commits, and removed again if the commit fails, so a failed upload leaves
-nothing behind.
+database commits, and removed again if the transaction does not commit
+(:func:`commons.transaction.on_rollback`), so a failed upload leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from . import licenses, office, permissions
+from . import licenses, office, permissions, transaction
 from .attribution import Author, clean_names, clean_source, clean_summary
 from .errors import Forbidden, TooLarge, ValidationError, found
 from .extensions import db
@@ -409,7 +409,9 @@ def upload(
     origin: str | None = None,
     external_author: str | None = None,
 ) -> MediaVersion:
-    """Store a new file, or a new version of ``replace``, and commit; everything is checked first.
+    """Store a new file, or a new version of ``replace``; everything is checked first.
+
+    The file is written at once, and removed again if the transaction does not commit.
 
     ``external_author`` and ``origin`` record who uploaded an imported file elsewhere.
     """
@@ -442,42 +444,36 @@ def upload(
     licenses.check_source(declared_source or kept_source, spdx)
     uploader = Author(author, external_author, origin) if external_author else Author.of(author)
     files = NewFiles()
-    try:
-        if replace is None:
-            media = new_media(
-                name,
-                file_type.kind,
-                title=title,
-                description=description,
-                license=spdx,
-                source=declared_source,
-            )
-        else:
-            media = replace
-            if declared_source is not None:
-                media.source = declared_source
-            if title.strip():
-                media.title = clean_title(title)
-            if description.strip():
-                media.description = clean_description(description)
-        version = add_version(
-            media,
-            data,
-            file_type,
-            width,
-            height,
-            files=files,
+    transaction.on_rollback(files.discard)
+    if replace is None:
+        media = new_media(
+            name,
+            file_type.kind,
+            title=title,
+            description=description,
             license=spdx,
-            summary=summary,
-            author=uploader,
-            creators=creator_names,
+            source=declared_source,
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        files.discard()
-        raise
-    return version
+    else:
+        media = replace
+        if declared_source is not None:
+            media.source = declared_source
+        if title.strip():
+            media.title = clean_title(title)
+        if description.strip():
+            media.description = clean_description(description)
+    return add_version(
+        media,
+        data,
+        file_type,
+        width,
+        height,
+        files=files,
+        license=spdx,
+        summary=summary,
+        author=uploader,
+        creators=creator_names,
+    )
 
 
 def _still_used(sha256: str) -> bool:

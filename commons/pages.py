@@ -1,10 +1,16 @@
-"""The page service: create, edit (with conflict detection and merge), rename,
-delete and restore, revert, protect, hide revisions. Reading pages, their history
-and backlinks is :mod:`commons.page_queries`.
+"""The page service: the fields of a page and their checks, creation (:func:`new_page`,
+shared by the editor, the API and the importer), saving with conflict detection and
+three-way merge, and the writing of history (:func:`append_revision`).
 
-Every change appends an immutable :class:`Revision` and moves the page's
-pointer; nothing is overwritten. Functions take the acting user explicitly and
-never read the request, so views, the API, the CLI and the importer share them.
+Moving a page (rename, delete, restore, revert) is :mod:`commons.page_moves`; protecting
+pages and hiding revisions is :mod:`commons.moderation`; reading pages, their history and
+backlinks is :mod:`commons.page_queries`.
+
+Every change appends an immutable :class:`Revision` and moves the page's pointer;
+nothing is overwritten. Functions take the acting user explicitly and never read the
+request, so views, the API, the CLI and the importer share them. They flush and
+announce the revisions they append (:func:`commons.transaction.announce`); the caller's
+boundary commits.
 """
 
 from __future__ import annotations
@@ -42,7 +48,6 @@ from .models import (
     Revision,
     Tag,
     User,
-    VisibilityChange,
     utcnow,
 )
 from .page_queries import find, get_revision, visible_text
@@ -171,7 +176,8 @@ def check_body_size(size: int) -> None:
 # --- permissions (the rules live in commons.permissions) ----------------------------
 
 
-def _require(allowed: bool) -> None:
+def require(allowed: bool) -> None:
+    """Refuse the change with :class:`Forbidden` unless ``allowed``."""
     if not allowed:
         raise Forbidden(_l("You may not make this change."), code="forbidden")
 
@@ -192,7 +198,8 @@ def set_tags(page: Page, names: list[str]) -> None:
     page.tags = tags
 
 
-def _set_links(page: Page, body: str) -> None:
+def set_links(page: Page, body: str) -> None:
+    """Record the pages that ``body`` links to as ``page``'s outgoing links."""
     db.session.execute(Link.__table__.delete().where(Link.source_id == page.id))
     targets = [slug for slug in render.link_targets(body) if slug != page.slug]
     if targets:
@@ -251,17 +258,46 @@ def append_revision(
     page.current_revision = revision
     page.updated_at = max(revision.created_at, page.updated_at or revision.created_at)
     if action != Action.DELETE:
-        _set_links(page, body)
+        set_links(page, body)
     else:
         db.session.execute(Link.__table__.delete().where(Link.source_id == page.id))
     experiments.record_sheet(page, revision.fields)
     return revision
 
 
-def commit(revisions: Sequence[Revision]) -> None:
-    """Commit the session and tell listeners (the search index) what changed."""
-    transaction.announce(revisions)
-    transaction.commit()
+def new_page(
+    slug: str,
+    *,
+    title: str,
+    kind: str,
+    license: str,
+    tags: Sequence[str] = (),
+    attribution_parties: Sequence[str] = (),
+    source: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> Page:
+    """A new page at ``slug`` with these (checked) fields, ready for its first revision.
+
+    The page takes the address over from a redirect that pointed elsewhere. Its history
+    starts with :func:`append_revision`: one creation for the editor and the API, the
+    bundle's revisions for the importer.
+    """
+    db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
+    dates = {"created_at": created_at, "updated_at": created_at} if created_at else {}
+    page = Page(
+        slug=slug,
+        title=title,
+        kind=kind,
+        license=license,
+        attribution_parties=list(attribution_parties),
+        source=source,
+        revision_count=0,
+        **dates,
+    )
+    db.session.add(page)
+    set_tags(page, list(tags))
+    db.session.flush()
+    return page
 
 
 def merge_bodies(base: str, mine: str, theirs: str) -> str | None:
@@ -314,9 +350,10 @@ def _retry_when_raced(operation: Callable[..., SaveResult]) -> Callable[..., Sav
     def attempt(*args: Any, **kwargs: Any) -> SaveResult:
         for _ in range(SAVE_ATTEMPTS - 1):
             try:
-                return operation(*args, **kwargs)
+                with transaction.savepoint():
+                    return operation(*args, **kwargs)
             except IntegrityError:
-                db.session.rollback()
+                continue
         return operation(*args, **kwargs)
 
     return attempt
@@ -340,7 +377,6 @@ def save(
     attribution_parties: Iterable[str] | str | None = None,
     license_accepted: bool = True,
     expect_new: bool = False,
-    commit_now: bool = True,
     fields: Mapping[str, Any] | None = None,
     replicates: experiments.Original | None = None,
 ) -> SaveResult:
@@ -380,45 +416,40 @@ def save(
     actor = Author.of(author)
 
     if page is None:
-        _require(permissions.can_edit(author, None))
-        if db.session.scalar(select(Redirect).where(Redirect.slug == slug)) is not None:
-            db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
-        page = Page(
-            slug=slug,
-            title=title,
-            kind=kind,
-            license=licenses.normalize(license),
-            attribution_parties=parties or [],
-            source=source,
-            revision_count=0,
-        )
-        licenses.check_source(page.source, page.license)
-        db.session.add(page)
+        require(permissions.can_edit(author, None))
+        page_license = licenses.normalize(license)
+        licenses.check_source(source, page_license)
         try:
-            set_tags(page, tag_names)
-            db.session.flush()
-            experiments.set_original(page, replicates)
-            revision = append_revision(
-                page,
-                action=Action.CREATE,
-                body=body,
-                author=actor,
-                summary=summary,
-                minor=minor,
-                coauthors=coauthor_names,
-                fields=new_fields or {},
-            )
-            if commit_now:
-                commit([revision])
+            with transaction.savepoint():
+                page = new_page(
+                    slug,
+                    title=title,
+                    kind=kind,
+                    license=page_license,
+                    tags=tag_names,
+                    attribution_parties=parties or [],
+                    source=source,
+                )
+                experiments.set_original(page, replicates)
+                revision = append_revision(
+                    page,
+                    action=Action.CREATE,
+                    body=body,
+                    author=actor,
+                    summary=summary,
+                    minor=minor,
+                    coauthors=coauthor_names,
+                    fields=new_fields or {},
+                )
         except IntegrityError:
-            db.session.rollback()
             theirs = find(slug, include_deleted=True)
             if theirs is None or theirs.current_revision is None:
                 raise
             raise _created_meanwhile(theirs) from None
+        transaction.announce([revision])
         return SaveResult(page, revision, created=True)
 
-    _require(permissions.can_edit(author, page))
+    require(permissions.can_edit(author, page))
     if page.deleted and not permissions.can_manage_pages(author):
         raise Forbidden(_l("This page is deleted: only editors can restore it."))
     if expect_new:
@@ -490,8 +521,7 @@ def save(
         coauthors=coauthor_names,
         fields=new_fields,
     )
-    if commit_now:
-        commit([revision])
+    transaction.announce([revision])
     return SaveResult(page, revision, merged=merged)
 
 
@@ -503,163 +533,3 @@ def _created_meanwhile(theirs: Page) -> EditConflict:
         _l("Someone created this page while you were writing it. Compare and save again."),
         details={"current_revision": current.number, "current_body": visible_text(current)},
     )
-
-
-def rename(
-    page: Page,
-    new_title: str,
-    *,
-    author: User | None,
-    summary: str = "",
-    new_slug: str | None = None,
-) -> Revision:
-    """Give ``page`` a new title and address; the old address redirects to it.
-
-    Like :func:`delete` and :func:`restore`, the new revision keeps the page's visible
-    text (see :func:`visible_text`).
-    """
-    _require(permissions.can_manage_pages(author))
-    page = lock(page)
-    title = clean_title(new_title)
-    slug = clean_slug(new_slug) if new_slug else slugify(title)
-    if slug == page.slug and title == page.title:
-        raise ValidationError(
-            _l("The new title is the same as the current one."), code="rename_same"
-        )
-    if slug != page.slug:
-        if db.session.scalar(select(Page.id).where(Page.slug == slug)) is not None:
-            raise ValidationError(
-                _l("A page already exists at “%(slug)s”.", slug=slug), code="slug_taken"
-            )
-        db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
-        db.session.add(Redirect(slug=page.slug, page_id=page.id))
-        page.slug = slug
-    page.title = title
-    assert page.current_revision is not None
-    revision = append_revision(
-        page,
-        action=Action.RENAME,
-        body=visible_text(page.current_revision),
-        author=Author.of(author),
-        summary=clean_summary(summary),
-    )
-    commit([revision])
-    return revision
-
-
-def delete(page: Page, *, author: User | None, summary: str = "") -> Revision:
-    """Hide ``page``; a revision records it and :func:`restore` undoes it."""
-    _require(permissions.can_manage_pages(author))
-    page = lock(page)
-    if page.deleted:
-        raise ValidationError(_l("This page is already deleted."), code="already_deleted")
-    page.deleted = True
-    assert page.current_revision is not None
-    revision = append_revision(
-        page,
-        action=Action.DELETE,
-        body=visible_text(page.current_revision),
-        author=Author.of(author),
-        summary=clean_summary(summary),
-    )
-    commit([revision])
-    return revision
-
-
-def restore(page: Page, *, author: User | None, summary: str = "") -> Revision:
-    """Bring a deleted page back, as a new revision."""
-    _require(permissions.can_manage_pages(author))
-    page = lock(page)
-    if not page.deleted:
-        raise ValidationError(_l("This page is not deleted."), code="not_deleted")
-    if (
-        db.session.scalar(select(Page.id).where(Page.slug == page.slug, Page.id != page.id))
-        is not None
-    ):
-        raise ValidationError(_l("Another page now uses this address."), code="slug_taken")
-    page.deleted = False
-    assert page.current_revision is not None
-    revision = append_revision(
-        page,
-        action=Action.RESTORE,
-        body=visible_text(page.current_revision),
-        author=Author.of(author),
-        summary=clean_summary(summary),
-    )
-    commit([revision])
-    return revision
-
-
-def revert(page: Page, number: int, *, author: User | None, summary: str = "") -> Revision:
-    """Make revision ``number``'s text and metadata current again, as a new revision.
-
-    A hidden revision cannot be brought back, nor one under a licence the page's
-    licence cannot become (as for a save).
-    """
-    _require(permissions.can_edit(author, page))
-    page = lock(page)
-    old = get_revision(page, number)
-    if old.hidden:
-        raise ValidationError(_l("A hidden revision cannot be restored."), code="hidden")
-    current = page.current_revision
-    assert current is not None
-    if old.id == current.id:
-        raise ValidationError(_l("This is already the current revision."), code="revert_same")
-    licenses.check_change(page.license, old.license)
-    if old.slug != page.slug and find(old.slug, include_deleted=True) is None:
-        db.session.execute(Redirect.__table__.delete().where(Redirect.slug == old.slug))
-        db.session.add(Redirect(slug=page.slug, page_id=page.id))
-        page.slug = old.slug
-    page.title = old.title
-    page.kind = old.kind
-    page.license = old.license
-    set_tags(page, list(old.tags))
-    summary = clean_summary(summary) or str(_l("Restored revision %(number)s", number=number))
-    revision = append_revision(
-        page,
-        action=Action.REVERT,
-        body=old.body,
-        author=Author.of(author),
-        summary=summary,
-        fields=old.fields,
-    )
-    commit([revision])
-    return revision
-
-
-def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
-    """Protect a page (editors and admins only may then edit it), or lift protection."""
-    _require(permissions.can_manage_pages(author))
-    page.protected = protected
-    db.session.commit()
-
-
-def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None) -> None:
-    """Hide a revision's content from everyone but admins (e.g. personal data), or show it.
-
-    The change is logged as a :class:`VisibilityChange`, which every process's search
-    index reads. When the revision is the page's current one, the page's links follow
-    its visible text.
-    """
-    _require(permissions.can_hide_revisions(author))
-    revision.hidden = hidden
-    db.session.add(
-        VisibilityChange(
-            page_id=revision.page_id,
-            revision_id=revision.id,
-            hidden=hidden,
-            author_id=author.id,
-            author_name=author.name,
-        )
-    )
-    page = revision.page
-    if page.current_revision_id == revision.id and not page.deleted:
-        _set_links(page, visible_text(revision))
-    current_app.logger.warning(
-        "revision %s of page %s %s by %s",
-        revision.number,
-        revision.page_id,
-        "hidden" if hidden else "unhidden",
-        author.name,
-    )
-    commit([revision])

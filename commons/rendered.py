@@ -1,4 +1,8 @@
-"""Rendered HTML per revision, cached in the database so views never re-run Markdown."""
+"""Rendered HTML per revision, cached in the database so views never re-run Markdown.
+
+A page view that renders a revision stores the rendering in the request's transaction,
+which the request's end commits (a GET writes only here).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from dataclasses import dataclass
 from flask import get_template_attribute
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from . import licenses, media, page_queries, render
+from . import licenses, media, page_queries, render, transaction
 from .extensions import db
 from .models import Media, RenderedRevision, Revision
 
@@ -21,22 +26,25 @@ class View:
     toc: str
 
 
-def _cached(revision: Revision) -> RenderedRevision:
+def _cached(revision: Revision, *, store: bool) -> RenderedRevision:
     row = db.session.get(RenderedRevision, revision.id)
     if row is not None and row.renderer == render.RENDERER_VERSION:
         return row
     result = render.render_markdown(revision.body)
-    if row is None:
-        row = RenderedRevision(revision_id=revision.id)
-        db.session.add(row)
-    row.renderer = render.RENDERER_VERSION
-    row.html = result.html
-    row.toc = result.toc
-    # A concurrent worker may have cached the same revision: losing that race is harmless.
+    if not store:
+        return _uncached(revision, result)
     try:
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - any integrity error means someone else stored it
-        db.session.rollback()
+        with transaction.savepoint():
+            if row is None:
+                row = RenderedRevision(revision_id=revision.id)
+                db.session.add(row)
+            row.renderer = render.RENDERER_VERSION
+            row.html = result.html
+            row.toc = result.toc
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent worker stored the same revision's rendering first: losing that race
+        # is harmless, and the savepoint keeps the rest of the request's work.
         return _uncached(revision, result)
     return row
 
@@ -67,9 +75,13 @@ def media_credit_line(item: Media) -> str:
     return str(credit_line(media.creators(item), licenses.get(item.license)))
 
 
-def revision_view(revision: Revision) -> View:
-    """The revision's HTML with links to missing pages marked, and its table of contents."""
-    row = _cached(revision)
+def revision_view(revision: Revision, *, store: bool = True) -> View:
+    """The revision's HTML with links to missing pages marked, and its table of contents.
+
+    A rendering missing from the cache is stored in it, unless ``store`` is False: an
+    export reads the whole wiki and must not hold a write transaction while it streams.
+    """
+    row = _cached(revision, store=store)
     html = _finish(
         row.html, render.link_targets(revision.body), render.media_targets(revision.body)
     )

@@ -10,12 +10,14 @@ commits once, then tells listeners what changed:
 
 A service that appends revisions calls :func:`announce`; :data:`pages_changed` is
 sent only after the commit succeeded, so the search index never sees text that was
-rolled back.
+rolled back. A service that writes outside the database (media files) registers with
+:func:`on_rollback` how to undo it when the transaction does not commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from blinker import signal
 from flask import Flask, Response, current_app
@@ -27,6 +29,7 @@ from .models import Revision
 pages_changed = signal("pages-changed")
 
 _ANNOUNCED = "commons.announced_revisions"
+_UNDO = "commons.undo_on_rollback"
 
 
 def announce(revisions: Iterable[Revision]) -> None:
@@ -34,18 +37,53 @@ def announce(revisions: Iterable[Revision]) -> None:
     db.session.info.setdefault(_ANNOUNCED, []).extend(revisions)
 
 
+def on_rollback(undo: Callable[[], None]) -> None:
+    """Call ``undo`` if the transaction ends without committing (e.g. remove written files)."""
+    db.session.info.setdefault(_UNDO, []).append(undo)
+
+
 def commit() -> None:
-    """Commit the session's work, then send :data:`pages_changed` for what it announced."""
+    """Commit the session's work, then send :data:`pages_changed` for what it announced.
+
+    When the commit fails, the work is rolled back (see :func:`rollback`) and the error raised.
+    """
     revisions = db.session.info.pop(_ANNOUNCED, [])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except BaseException:
+        rollback()
+        raise
+    db.session.info.pop(_UNDO, None)
     if revisions:
         pages_changed.send(current_app._get_current_object(), revisions=revisions)
 
 
 def rollback() -> None:
-    """Drop the session's uncommitted work and what it announced."""
+    """Drop the session's uncommitted work and what it announced; undo what it registered."""
     db.session.info.pop(_ANNOUNCED, None)
     db.session.rollback()
+    _undo()
+
+
+def _undo() -> None:
+    for undo in db.session.info.pop(_UNDO, []):
+        undo()
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A part of the transaction that an error undoes alone, leaving the rest to commit.
+
+    Without an error, its work stays in the transaction, committed (or not) with the rest.
+    """
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if db.engine.dialect.name == "sqlite" and not driver.in_transaction:  # type: ignore[union-attr]
+        # Python's sqlite3 begins a transaction only before a change: a SAVEPOINT first
+        # would become the transaction itself, and releasing it would commit.
+        connection.exec_driver_sql("BEGIN")
+    with db.session.begin_nested():
+        yield
 
 
 def _end_of_request(response: Response) -> Response:
@@ -60,7 +98,7 @@ def _end_of_request(response: Response) -> Response:
 
 def _after_exception(error: BaseException | None) -> None:
     if error is not None:
-        db.session.info.pop(_ANNOUNCED, None)
+        rollback()
 
 
 def init_app(app: Flask) -> None:

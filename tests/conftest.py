@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
@@ -157,3 +158,39 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+#: The services a test calls directly, standing for the requests that would call them.
+CHANGING_SERVICES = {
+    "pages": ("save",),
+    "page_moves": ("rename", "delete", "restore", "revert"),
+    "moderation": ("set_protected", "set_revision_hidden"),
+    "media": ("upload",),
+    "auth": ("create_user", "set_role", "set_blocked"),
+}
+
+
+@pytest.fixture
+def commit_each_change(monkeypatch):
+    """Make each direct call of a changing service commit, as its request's end would.
+
+    Services only flush: tests that watch what happens after a commit (the search index,
+    another process) without sending requests use this.
+    """
+    import importlib
+
+    from commons import transaction
+
+    def committing(change):  # noqa: ANN001, ANN202
+        @functools.wraps(change)
+        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            result = change(*args, **kwargs)
+            transaction.commit()
+            return result
+
+        return call
+
+    for module_name, names in CHANGING_SERVICES.items():
+        module = importlib.import_module(f"commons.{module_name}")
+        for name in names:
+            monkeypatch.setattr(module, name, committing(getattr(module, name)))

@@ -192,6 +192,23 @@ def test_a_token_speaks_for_its_owner_not_for_the_session(client, auth_actions, 
     assert client.get("/api/v1/me", headers=_bearer(secret)).json["name"] == member.name
 
 
+def test_a_token_speaks_for_its_owner_beside_a_remember_me_cookie(app, member, editor) -> None:
+    browser = app.test_client()
+    browser.post("/login", data={"name": editor.name, "password": PASSWORD, "remember": "y"})
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", browser.get_cookie("remember_token").value)
+    secret = auth.create_token(member, "script")
+    assert remembered.get("/api/v1/me", headers=_bearer(secret)).json["name"] == member.name
+    assert remembered.get("/api/v1/me").json["name"] == editor.name
+
+
+def test_a_blocked_owners_token_acts_as_a_visitor(client, member, admin) -> None:
+    secret = auth.create_token(member, "script")
+    auth.set_blocked(member, True, by=admin)
+    response = client.get("/api/v1/me", headers=_bearer(secret))
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+
+
 def test_a_read_token_can_only_read(client, member) -> None:
     secret = auth.create_token(member, "lecture", "read")
     assert client.get("/api/v1/pages", headers=_bearer(secret)).status_code == 200

@@ -16,7 +16,16 @@ import pytest
 from sqlalchemy import func, select
 
 from commons import auth as auth_service
-from commons import bundles, credits, integrity, page_queries, pages, transaction
+from commons import (
+    bundles,
+    credits,
+    integrity,
+    moderation,
+    page_moves,
+    page_queries,
+    pages,
+    transaction,
+)
 from commons.errors import CommonsError, NotFound, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
@@ -79,13 +88,14 @@ def sample(editor, member, admin) -> None:
         base_revision=1,
         author=editor,
     )
-    pages.set_revision_hidden(page_queries.get_revision(shop, 1), True, author=admin)
+    moderation.set_revision_hidden(page_queries.get_revision(shop, 1), True, author=admin)
     renamed = pages.save(
         None, title="Ancien titre", body="Synthèse.\n", kind="synthesis", author=editor
     ).page
-    pages.rename(renamed, "Synthèse de l'atelier", author=editor)
+    page_moves.rename(renamed, "Synthèse de l'atelier", author=editor)
     draft = pages.save(None, title="Brouillon", body="Brouillon.\n", author=member).page
-    pages.delete(draft, author=editor)
+    page_moves.delete(draft, author=editor)
+    transaction.commit()
 
 
 def export(selection: bundles.Selection, base_url: str | None = BASE) -> bytes:
@@ -451,6 +461,7 @@ def test_import_without_history_credits_every_contributor(
 
 def test_existing_pages_are_skipped_by_default(app, editor, changed) -> None:
     pages.save("outil", title="Outil local", body="ici", author=editor)
+    transaction.commit()
     changed.clear()
     report = bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())))
     assert [(i.slug, i.reason) for i in report.skipped] == [("outil", "exists")]
@@ -469,6 +480,7 @@ def test_rename_imports_under_the_next_free_address(app, editor) -> None:
 
 def test_merge_adds_the_bundle_text_on_top_with_its_authors(app, editor, changed) -> None:
     pages.save("outil", title="Outil", body="ici", license="CC0-1.0", author=editor)
+    transaction.commit()
     changed.clear()
     manifest = minimal_manifest()
     manifest["pages"][0]["revisions"][0]["coauthors"] = ["Atelier"]

@@ -15,7 +15,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select
 
-from commons import bundles, integrity, media, page_queries, pages, rendered, serialize
+from commons import bundles, integrity, media, page_queries, pages, rendered, serialize, transaction
 from commons import search as search_service
 from commons.errors import CommonsError, TooLarge, ValidationError
 from commons.extensions import db
@@ -536,6 +536,7 @@ def test_a_failure_after_the_files_are_written_removes_them(
 ) -> None:
     # The same picture uploaded here before: its file is shared and must stay.
     media.upload(BLUE, filename="local.png", author=member)
+    transaction.commit()
     before = stored_files()
     entry = media_entry(version=2)
     second = copy.deepcopy(entry["versions"][0])

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from commons import credits, licenses, page_queries, pages
+from commons import credits, licenses, page_moves, page_queries, pages
 from commons.errors import ValidationError
 
 SOURCE = {
@@ -244,7 +244,7 @@ def test_chain_of_modification_notices(client, app, editor, member) -> None:
     bundles.export_bundle(
         stream, bundles.Selection(slug="chaine", history=True), base_url="https://a.example/"
     )
-    pages.delete(page_queries.get("chaine"), author=editor)
+    page_moves.delete(page_queries.get("chaine"), author=editor)
     stream.seek(0)
     bundles.import_bundle(stream, on_conflict="rename")
     imported = page_queries.get("chaine-2")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import experiments, page_queries, pages
+from commons import experiments, page_moves, page_queries
 from tests.conftest import english
 
 
@@ -69,7 +69,7 @@ def test_fields_are_versioned_and_a_revert_brings_them_back(writer, member):
     assert answer.status_code == 200 and answer.json["revision"] == 2
     assert writer.get("/api/v1/pages/cantine?rev=1").json["fields"]["status"] == "running"
     page = page_queries.get("cantine")
-    pages.revert(page, 1, author=member)
+    page_moves.revert(page, 1, author=member)
     assert writer.get("/api/v1/pages/cantine").json["fields"]["status"] == "running"
 
 
@@ -189,7 +189,7 @@ def test_themes_and_place_completion_for_the_editor(writer):
 
 def test_a_deleted_experiment_leaves_the_map(writer, editor):
     _put(writer, "semis", title="Semis", body="x", kind="experiment", fields=SHEET)
-    pages.delete(page_queries.get("semis"), author=editor)
+    page_moves.delete(page_queries.get("semis"), author=editor)
     assert experiments.counts_by_departement({}) == {}
 
 

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from commons import auth, page_queries, pages, search
+from commons import auth, moderation, page_moves, page_queries, pages, search, transaction
 from commons.errors import Forbidden, ValidationError
 from commons.extensions import db
 from commons.models import Page, Revision
@@ -61,7 +61,7 @@ def page(app, member, admin):
     pages.save(None, title="Contacts", body=FIRST, author=member)
     pages.save("contacts", title="Contacts", body=VISIBLE, author=member)
     hidden = pages.save("contacts", title="Contacts", body=HIDDEN, author=member).revision
-    pages.set_revision_hidden(hidden, True, author=admin)
+    moderation.set_revision_hidden(hidden, True, author=admin)
     return page_queries.get("contacts")
 
 
@@ -150,7 +150,7 @@ def test_history_and_recent_changes_show_no_size_of_a_hidden_revision(
     pages.save(None, title="Liste", body="a" * 16 + "\n", author=member)
     hidden = pages.save("liste", title="Liste", body="b" * 730 + "\n", author=member).revision
     pages.save("liste", title="Liste", body="c" * 44 + "\n", author=member)
-    pages.set_revision_hidden(hidden, True, author=admin)
+    moderation.set_revision_hidden(hidden, True, author=admin)
     differences = (str(731 - 17), str(731 - 45))
     history = size_cells(text(client.get("/wiki/liste/history")))
     recent = size_cells(text(client.get("/recent")))  # differences only
@@ -227,7 +227,7 @@ def test_an_edit_merged_over_a_hidden_revision_leaves_its_text_out(member, admin
     pages.save(None, title="Contacts", body="".join(lines), author=member)
     with_secret = [f"Ouvert le mardi, appeler le {SECRET}.\n", *lines[1:]]
     hidden = pages.save("contacts", title="Contacts", body="".join(with_secret), author=member)
-    pages.set_revision_hidden(hidden.revision, True, author=admin)
+    moderation.set_revision_hidden(hidden.revision, True, author=admin)
     mine = "".join([*lines[:4], "Apportez des tables.\n"])
     merged = pages.save("contacts", title="Contacts", body=mine, base_revision=1, author=member)
     assert merged.revision.number == 3 and merged.revision.body == mine
@@ -271,10 +271,10 @@ def test_restoring_a_page_whose_deletion_is_hidden_keeps_its_text_hidden(
 ) -> None:
     page = pages.save(None, title="Contacts", body=FIRST, author=member).page
     pages.save("contacts", title="Contacts", body=HIDDEN, author=member)
-    deletion = pages.delete(page, author=editor)
+    deletion = page_moves.delete(page, author=editor)
     assert SECRET in deletion.body
     for number in (2, 3):
-        pages.set_revision_hidden(page_queries.get_revision(page, number), True, author=admin)
+        moderation.set_revision_hidden(page_queries.get_revision(page, number), True, author=admin)
     response = client.post("/wiki/contacts/restore")
     assert SECRET not in text(response)
     page = page_queries.get("contacts", include_deleted=True)
@@ -288,10 +288,10 @@ def test_hiding_the_current_revision_takes_its_links_away(client, member, admin)
     pages.save(None, title="Cible", body="Une page.\n", author=member)
     source = pages.save(None, title="Source", body="Voir [[Cible]].\n", author=member).page
     assert page_queries.backlinks(page_queries.get("cible")) == [source]
-    pages.set_revision_hidden(source.current_revision, True, author=admin)
+    moderation.set_revision_hidden(source.current_revision, True, author=admin)
     assert page_queries.backlinks(page_queries.get("cible")) == []
     assert "/wiki/source" not in text(client.get("/wiki/cible"))
-    pages.set_revision_hidden(source.current_revision, False, author=admin)
+    moderation.set_revision_hidden(source.current_revision, False, author=admin)
     assert page_queries.backlinks(page_queries.get("cible")) == [source]
 
 
@@ -301,6 +301,7 @@ def test_hiding_the_current_revision_takes_its_links_away(client, member, admin)
 def test_hiding_in_one_process_is_seen_by_another_without_any_save(app, member, admin, tmp_path):
     other = make_app(tmp_path, fresh=False, INDEX_DIR=str(tmp_path / "other-index"))
     page = pages.save(None, title="Annuaire", body=f"Jeanne {WORD}\n", author=member).page
+    transaction.commit()
 
     def found_by_the_other() -> list[str]:
         with other.app_context():
@@ -309,9 +310,11 @@ def test_hiding_in_one_process_is_seen_by_another_without_any_save(app, member, 
         return slugs
 
     assert found_by_the_other() == ["annuaire"]
-    pages.set_revision_hidden(page.current_revision, True, author=admin)
+    moderation.set_revision_hidden(page.current_revision, True, author=admin)
+    transaction.commit()
     assert found_by_the_other() == []
-    pages.set_revision_hidden(page.current_revision, False, author=admin)
+    moderation.set_revision_hidden(page.current_revision, False, author=admin)
+    transaction.commit()
     assert found_by_the_other() == ["annuaire"]
     with other.app_context():
         db.engine.dispose()
@@ -324,7 +327,7 @@ def test_hiding_in_one_process_is_seen_by_another_without_any_save(app, member, 
 def deleted(app, member, editor):
     page = pages.save(None, title="Ancienne", body=f"Texte retiré {WORD}.\n", author=member).page
     pages.save("ancienne", title="Ancienne", body=f"Texte retiré {WORD}, suite.\n", author=member)
-    pages.delete(page, author=editor)
+    page_moves.delete(page, author=editor)
     return page
 
 
@@ -380,9 +383,9 @@ def test_saving_through_the_api_restores_a_deleted_page_for_editors_only(
 def test_a_hidden_revision_cannot_be_reverted_to(client, auth, member, admin) -> None:
     page = pages.save(None, title="Contacts", body=HIDDEN, author=member).page
     pages.save("contacts", title="Contacts", body=VISIBLE, author=member)
-    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
+    moderation.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     with pytest.raises(ValidationError) as refused:
-        pages.revert(page, 1, author=admin)
+        page_moves.revert(page, 1, author=admin)
     assert refused.value.code == "hidden"
     auth.login(member)
     response = client.post("/wiki/contacts/revert/1")
@@ -403,7 +406,7 @@ def test_reverting_to_a_looser_licence_is_refused_like_a_save(client, auth, memb
         pages.save("guide", title="Guide", body="x\n", license="CC-BY-4.0", author=member)
     assert refused.value.code == "license_refused"
     with pytest.raises(ValidationError) as refused:
-        pages.revert(page, 1, author=member)
+        page_moves.revert(page, 1, author=member)
     assert refused.value.code == "license_refused"
     auth.login(member)
     assert client.post("/wiki/guide/revert/1").status_code == 400
@@ -422,7 +425,7 @@ def test_revert_brings_back_text_and_metadata_for_whoever_may_edit(client, page,
 
 
 def test_revert_of_a_protected_page_needs_an_editor(client, page, editor, role) -> None:
-    pages.set_protected(page, True, author=editor)
+    moderation.set_protected(page, True, author=editor)
     client.post("/wiki/contacts/revert/1")
     reverted = page_queries.get("contacts").revision_count == 4
     assert reverted == (role in EDITORS)
@@ -430,10 +433,10 @@ def test_revert_of_a_protected_page_needs_an_editor(client, page, editor, role) 
 
 def test_revert_to_the_current_revision_is_refused(page, member) -> None:
     with pytest.raises(ValidationError) as refused:
-        pages.revert(page, 3, author=member)
+        page_moves.revert(page, 3, author=member)
     assert refused.value.code in {"hidden", "revert_same"}
     visible = pages.save("contacts", title="Contacts", body=VISIBLE, author=member).page
     with pytest.raises(ValidationError) as refused:
-        pages.revert(visible, 4, author=member)
+        page_moves.revert(visible, 4, author=member)
     assert refused.value.code == "revert_same"
     assert db.session.scalar(db.select(db.func.count(Revision.id))) == 4

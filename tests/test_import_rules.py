@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from commons import bundles, media, page_queries, pages
+from commons import bundles, media, page_moves, page_queries, pages, transaction
 from commons.errors import TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Media, MediaVersion, Page, Revision
@@ -140,9 +140,10 @@ def test_a_saved_page_cannot_launder_its_by_sa_source(app, editor) -> None:
         )
     assert caught.value.code == "license_refused" and page_queries.find("fiche") is None
     page = pages.save(None, title="Fiche", body="x", license="CC-BY-4.0", author=editor).page
+    transaction.commit()
     with pytest.raises(ValidationError):
         pages.save("fiche", title="Fiche", body="y", source=BY_SA_SOURCE, author=editor)
-    db.session.rollback()
+    transaction.rollback()
     assert page_queries.get("fiche").source is None and page.revision_count == 1
     saved = pages.save(
         "fiche", title="Fiche", body="y", license="CC-BY-SA-4.0", source=BY_SA_SOURCE, author=editor
@@ -252,7 +253,7 @@ def test_a_broken_manifest_says_what_is_wrong(app, manifest, words) -> None:
 
 def test_merge_into_a_page_deleted_here_leaves_it_deleted_and_says_so(app, editor) -> None:
     page = pages.save("outil", title="Outil", body="Ancien.\n", author=editor).page
-    pages.delete(page, author=editor)
+    page_moves.delete(page, author=editor)
     before = stored()
     report = bundles.import_bundle(io.BytesIO(bundle_of(minimal_manifest())), on_conflict="merge")
     assert [(item.slug, item.reason) for item in report.skipped] == [("outil", "deleted")]
@@ -262,7 +263,7 @@ def test_merge_into_a_page_deleted_here_leaves_it_deleted_and_says_so(app, edito
 
 def test_the_import_form_reports_a_page_left_deleted(client, auth, editor) -> None:
     page = pages.save("outil", title="Outil", body="Ancien.\n", author=editor).page
-    pages.delete(page, author=editor)
+    page_moves.delete(page, author=editor)
     auth.login(editor)
     upload = {
         "bundle": (io.BytesIO(bundle_of(minimal_manifest())), "b.zip"),

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from bench.serve import call_json, gunicorn
-from commons import auth, pages
+from commons import auth, pages, transaction
 from commons.extensions import db
 from tests.conftest import TEST_DATABASE_URL, make_app
 
@@ -25,6 +25,7 @@ def test_an_edit_on_one_instance_is_found_on_the_other(tmp_path) -> None:
         user = auth.create_user("marie", "mot de passe solide", role="member")
         token = auth.create_token(user, "instances")
         pages.save(None, title="Ferme partagée", body="Des vaches et des poules.\n", author=user)
+        transaction.commit()
         db.session.remove()
         db.engine.dispose()
     database = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'commons.db'}"

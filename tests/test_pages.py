@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import attribution, page_queries, pages
+from commons import attribution, moderation, page_moves, page_queries, pages, transaction
 from commons.errors import EditConflict, Forbidden, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Redirect, Revision
@@ -82,6 +82,7 @@ def test_overlapping_concurrent_edits_conflict_and_store_nothing(member, editor)
     pages.save(
         "monnaie-locale", title="Monnaie locale", author=editor, base_revision=1, body="ligne A\n"
     )
+    transaction.commit()
     with pytest.raises(EditConflict) as caught:
         pages.save(
             "monnaie-locale",
@@ -91,7 +92,7 @@ def test_overlapping_concurrent_edits_conflict_and_store_nothing(member, editor)
             body="ligne B\n",
         )
     assert caught.value.details["current_revision"] == 2
-    db.session.rollback()
+    transaction.rollback()
     assert db.session.query(Revision).count() == 2
 
 
@@ -141,7 +142,7 @@ def test_reader_and_anonymous_cannot_edit(member, reader):
 
 def test_protected_page_needs_editor(member, editor):
     page = make(member).page
-    pages.set_protected(page, True, author=editor)
+    moderation.set_protected(page, True, author=editor)
     with pytest.raises(Forbidden):
         pages.save(page.slug, title=page.title, body="autre", author=member, base_revision=1)
     assert (
@@ -154,7 +155,7 @@ def test_protected_page_needs_editor(member, editor):
 
 def test_rename_keeps_history_and_redirects(member, editor):
     page = make(member).page
-    rev = pages.rename(page, "Monnaies locales complémentaires", author=editor)
+    rev = page_moves.rename(page, "Monnaies locales complémentaires", author=editor)
     assert rev.action == "rename" and rev.number == 2
     assert page.slug == "monnaies-locales-complementaires"
     found, redirected = page_queries.resolve("monnaie-locale")
@@ -166,15 +167,15 @@ def test_rename_to_taken_slug_is_refused(member, editor):
     make(member, title="Un")
     other = make(member, title="Deux").page
     with pytest.raises(ValidationError):
-        pages.rename(other, "Un", author=editor)
+        page_moves.rename(other, "Un", author=editor)
 
 
 def test_delete_and_restore_are_revisions(member, editor):
     page = make(member).page
-    pages.delete(page, author=editor, summary="doublon")
+    page_moves.delete(page, author=editor, summary="doublon")
     assert page_queries.find(page.slug) is None
     assert page.current_revision.action == "delete"
-    pages.restore(page, author=editor)
+    page_moves.restore(page, author=editor)
     assert page_queries.find(page.slug) is not None
     assert [r.action for r in page_queries.history(page)] == ["restore", "delete", "create"]
     assert page.current_revision.body == "Une monnaie.\n"
@@ -183,13 +184,13 @@ def test_delete_and_restore_are_revisions(member, editor):
 def test_member_cannot_delete(member):
     page = make(member).page
     with pytest.raises(Forbidden):
-        pages.delete(page, author=member)
+        page_moves.delete(page, author=member)
 
 
 def test_revert_appends_old_content(member):
     page = make(member).page
     pages.save(page.slug, title="Monnaie locale", body="vandalisme", author=member, base_revision=1)
-    rev = pages.revert(page, 1, author=member)
+    rev = page_moves.revert(page, 1, author=member)
     assert rev.number == 3 and rev.action == "revert"
     assert page.current_revision.body == "Une monnaie.\n"
 

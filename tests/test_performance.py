@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from flask import request_started
 from sqlalchemy import event
 
-from commons import page_queries, pages
+from commons import moderation, page_queries, pages
 from commons.extensions import db
 
 
@@ -186,7 +186,7 @@ def test_hiding_a_revision_reaches_visitors_at_once(client, member, admin) -> No
     page = pages.save(None, title="Secret", body="06 11 22 33 44\n", author=member).page
     pages.save(page.slug, title="Secret", body="rien\n", author=member)
     assert "06 11 22 33 44" in client.get("/wiki/secret?rev=1").get_data(as_text=True)
-    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
+    moderation.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     assert "06 11 22 33 44" not in client.get("/wiki/secret?rev=1").get_data(as_text=True)
 
 
@@ -202,5 +202,5 @@ def test_visitors_page_cache_is_bounded() -> None:
 def test_hiding_the_current_revision_reaches_cached_visitors(client, member, admin) -> None:
     page = pages.save(None, title="Courant", body="07 99 88 77 66\n", author=member).page
     assert "07 99 88 77 66" in client.get("/wiki/courant").get_data(as_text=True)
-    pages.set_revision_hidden(page.current_revision, True, author=admin)
+    moderation.set_revision_hidden(page.current_revision, True, author=admin)
     assert "07 99 88 77 66" not in client.get("/wiki/courant").get_data(as_text=True)

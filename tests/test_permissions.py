@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from commons import auth, media, page_queries, pages
+from commons import auth, media, moderation, page_moves, page_queries, pages
 from commons.errors import Forbidden
 from commons.extensions import db
 from commons.models import ApiToken, User
@@ -266,8 +266,8 @@ def _setup(member, editor) -> None:
         pages.save(None, title=title, body="texte\n", author=member)
     for slug in ("ouverte", "a-restaurer", "a-cacher"):
         pages.save(slug, title=page_queries.get(slug).title, body="texte\n\nsuite\n", author=member)
-    pages.set_protected(page_queries.get("protegee"), True, author=editor)
-    pages.delete(page_queries.get("supprimee"), author=editor)
+    moderation.set_protected(page_queries.get("protegee"), True, author=editor)
+    page_moves.delete(page_queries.get("supprimee"), author=editor)
     media.upload(picture(), filename="affiche.png", author=member)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from commons import media, pages, printing
+from commons import media, moderation, pages, printing
 from tests.conftest import english
 from tests.test_media import picture
 
@@ -124,7 +124,7 @@ def test_the_api_prints_a_page_and_refuses_a_missing_one(client, guide) -> None:
 
 def test_a_hidden_revision_prints_without_its_text(client, app, member, admin) -> None:
     saved = pages.save(None, title="Contacts", body="Téléphone secret 0601", author=member)
-    pages.set_revision_hidden(saved.revision, True, author=admin)
+    moderation.set_revision_hidden(saved.revision, True, author=admin)
     text = pdf_text(english(client).get("/wiki/contacts.pdf").data)
     assert "0601" not in text and "has been hidden" in text
 

@@ -11,11 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from markupsafe import Markup
 
-from commons import attribution, create_app, pages, search
+from commons import attribution, create_app, moderation, page_moves, pages, search, transaction
 from commons.extensions import db
 from commons.models import Page, Revision, User
 
 from .conftest import make_app
+
+#: Each direct service call stands for a request: its end commits, and the index hears of it.
+pytestmark = pytest.mark.usefixtures("commit_each_change")
 
 
 def save(author, title: str, body: str = "", **fields):
@@ -268,15 +271,15 @@ def test_edits_renames_and_deletions_show_at_once(app, member, editor):
     assert slugs("courges") == ["jardin-partage"]
     assert slugs("tomates") == []
 
-    pages.rename(page, "Potager collectif", author=editor)
+    page_moves.rename(page, "Potager collectif", author=editor)
     assert slugs("potager") == ["potager-collectif"]
     assert slugs("jardin") == []
 
-    pages.delete(page, author=editor)
+    page_moves.delete(page, author=editor)
     assert slugs("courges") == []
     assert search.search("", kind="page").total == 0
 
-    pages.restore(page, author=editor)
+    page_moves.restore(page, author=editor)
     assert slugs("courges") == ["potager-collectif"]
 
 
@@ -284,7 +287,7 @@ def test_hidden_revisions_leave_the_index(app, member, admin):
     page = save(member, "Annuaire", "Téléphone de Jeanne Martin.")
     assert slugs("jeanne") == ["annuaire"]
 
-    pages.set_revision_hidden(page.current_revision, True, author=admin)
+    moderation.set_revision_hidden(page.current_revision, True, author=admin)
 
     assert slugs("jeanne") == []
     assert slugs("annuaire") == ["annuaire"]
@@ -388,6 +391,7 @@ def _save_pages(settings: dict, user_id: int, prefix: str, count: int, start) ->
         start.wait(60)
         for number in range(count):
             save(user, f"{prefix} {number}", f"Texte partagé par {prefix}.")
+            transaction.commit()
         # A worker keeps running: what a save handed to its thread gets done.
         app.extensions["commons_search"].wait_for_background(60)
         db.session.remove()

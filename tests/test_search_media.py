@@ -6,15 +6,19 @@ from __future__ import annotations
 import io
 import shutil
 
+import pytest
 from markupsafe import Markup
 from PIL import Image
 
-from commons import media, page_queries, pages, search
+from commons import media, moderation, page_moves, page_queries, pages, search
 from commons.extensions import db
 from commons.models import User
 
 from .conftest import make_app
 from .test_search import save
+
+#: Each direct service call stands for a request: its end commits, and the index hears of it.
+pytestmark = pytest.mark.usefixtures("commit_each_change")
 
 
 def picture(color: str = "green") -> bytes:
@@ -81,12 +85,12 @@ def test_found_by_the_captions_pages_give_it(app, member, admin, editor):
 
     # Neither a deleted page nor a hidden revision speaks for a media.
     carte = page_queries.get("carte")
-    pages.delete(carte, author=editor)
+    page_moves.delete(carte, author=editor)
     assert names("itineraire") == []
     visite = page_queries.get("visite")
-    pages.set_revision_hidden(visite.current_revision, True, author=admin)
+    moderation.set_revision_hidden(visite.current_revision, True, author=admin)
     assert names("potager") == []
-    pages.set_revision_hidden(visite.current_revision, False, author=admin)
+    moderation.set_revision_hidden(visite.current_revision, False, author=admin)
     assert names("potager") == ["plan.png"]
 
 
@@ -222,7 +226,7 @@ def test_page_results_totals_facets_and_suggestions_ignore_media(app, member, ed
 
     upload(member, "verger-tomates.png", description="Des tomates au verger " * 30)
     save(member, "Visite", "![Tomates du verger](media:verger-tomates.png)", kind="tool")
-    pages.delete(page_queries.get("visite"), author=editor)
+    page_moves.delete(page_queries.get("visite"), author=editor)
 
     assert [_page_results(query, **filters) for query, filters in queries] == before
     assert names("tomates") == ["verger-tomates.png"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from commons import auth, page_queries, pages
+from commons import auth, moderation, page_queries, pages
 from tests.conftest import PASSWORD, make_app
 
 
@@ -90,7 +90,7 @@ def hidden_revision(member, admin):
         None, title="Contacts", body="Appeler le 06 12 34 56 78\n", author=member
     ).page
     pages.save(page.slug, title=page.title, body="Écrire à l'association\n", author=member)
-    pages.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
+    moderation.set_revision_hidden(page_queries.get_revision(page, 1), True, author=admin)
     return page
 
 
@@ -116,6 +116,6 @@ def test_hiding_needs_an_admin(member, hidden_revision) -> None:
     from commons.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        pages.set_revision_hidden(
+        moderation.set_revision_hidden(
             page_queries.get_revision(hidden_revision, 2), True, author=member
         )

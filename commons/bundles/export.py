@@ -225,9 +225,7 @@ def _export_page(
     """
     current = page.current_revision
     assert current is not None
-    # Rendering may store the HTML in the cache and commit, so it comes before anything
-    # else reads the database for this page (a commit would break a streaming query).
-    view = None if current.hidden else rendered.revision_view(current)
+    view = None if current.hidden else rendered.revision_view(current, store=False)
     attribution = credits.attribution(page, current)
     contributors = credits.contributors(page)
     media_files = _bundled_files([] if current.hidden else render.media_targets(current.body))

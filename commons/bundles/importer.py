@@ -3,7 +3,11 @@
 The plan decides, before anything is written, what becomes of each page and media whose
 address or name exists here (skip, rename or merge); a refused merge stops everything.
 Then everything is written in one transaction, media first, that is rolled back as a
-whole when anything fails. Also: the upload's seekable copy.
+whole when anything fails: the importer is the boundary that commits, once per bundle,
+through :func:`commons.transaction.commit`. Pages are created by
+:func:`commons.pages.new_page` and their history written by
+:func:`commons.pages.append_revision`, as the editor's saves do. Also: the upload's
+seekable copy.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import attribution, licenses, media, pages, permissions
+from .. import attribution, licenses, media, pages, permissions, transaction
 from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
@@ -126,6 +130,7 @@ def import_bundle(
         steps = _plan(bundle, choice)
         report = ImportReport(source=bundle.source, on_conflict=choice)
         files = media.NewFiles()
+        transaction.on_rollback(files.discard)
         try:
             revisions = _apply(
                 bundle,
@@ -136,10 +141,10 @@ def import_bundle(
                 _half(progress, 1),
                 imported_by=importer.name if importer else None,
             )
-            pages.commit(revisions)
+            transaction.announce(revisions)
+            transaction.commit()
         except IntegrityError as error:
-            db.session.rollback()
-            files.discard()
+            transaction.rollback()
             raise CommonsError(
                 _l(
                     "Someone created one of these pages or files during the import. Nothing "
@@ -149,8 +154,7 @@ def import_bundle(
                 status=409,
             ) from error
         except BaseException:
-            db.session.rollback()
-            files.discard()
+            transaction.rollback()
             raise
     current_app.logger.info(
         "bundle from %s imported by %s: %s created, %s merged, %s skipped; "
@@ -476,19 +480,15 @@ def _create(
 ) -> list[Revision]:
     """A new page with the bundle's revisions, or one revision when its history is not there."""
     first = incoming.revisions[0] if incoming.full_history else incoming.current
-    db.session.execute(Redirect.__table__.delete().where(Redirect.slug == slug))
-    page = Page(
-        slug=slug,
+    page = pages.new_page(
+        slug,
         title=first.title,
         kind=first.kind,
         license=first.license,
-        attribution_parties=list(incoming.attribution_parties),
+        attribution_parties=incoming.attribution_parties,
         source=incoming.source,
-        revision_count=0,
         created_at=first.created_at,
-        updated_at=first.created_at,
     )
-    db.session.add(page)
     if not incoming.full_history:
         current = incoming.current
         return [

@@ -6,9 +6,9 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import licenses, permissions, sheets, themes
-from ..auth import acting_user
+from .. import licenses, permissions, sheets, themes, transaction
 from ..errors import CommonsError
+from ..login import acting_user
 
 
 def register_blueprints(app: Flask) -> None:
@@ -99,9 +99,9 @@ HTTP_CODES = {
 
 
 def _domain_error(error: CommonsError):  # noqa: ANN202 - a Flask response tuple
-    from ..extensions import db
-
-    db.session.rollback()
+    # The answer is an error, so the request's work will not commit: dropping it now
+    # lets the error page read the database without flushing a half-made change.
+    transaction.rollback()
     if wants_json():
         return json_error(error.status, error.code, error.message)
     return render_template("error.html", status=error.status, message=error.message), error.status

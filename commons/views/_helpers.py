@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError as CSRFValidationError
 
-from .. import auth, permissions
-from ..auth import acting_user
+from .. import permissions
+from ..login import acting_user, request_token
 from ..slugs import slugify
 from . import json_error
 
@@ -67,7 +67,7 @@ def refuse_session_write_without_csrf() -> Any:
     """
     if request.method in SAFE_METHODS:
         return None
-    if auth.request_token() is not None:
+    if request_token() is not None:
         return None
     if acting_user() is None:
         return None

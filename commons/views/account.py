@@ -8,8 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from .. import auth, permissions
-from ..auth import acting_user, permission_required
 from ..errors import CommonsError
+from ..login import acting_user, permission_required
 from ..models import TokenScope
 from .forms import TokenForm
 

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 
 from .. import auth, permissions
-from ..auth import acting_user, permission_required
 from ..extensions import db
+from ..login import acting_user, permission_required
 from ..models import Role, User
 from ._helpers import Pagination, page_number
 from .forms import AccountChangeForm

@@ -18,9 +18,9 @@ from .. import (
     serialize,
 )
 from .. import search as search_service
-from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, NotFound, ValidationError
 from ..extensions import csrf
+from ..login import acting_user, bearer_secret, request_token
 from ..models import Page, TokenScope, User
 from . import json_error
 from ._helpers import SAFE_METHODS, page_number, refuse_session_write_without_csrf, send_pdf
@@ -41,12 +41,10 @@ def authenticate_bearer_token() -> Any:
     header never passes for a token (nor skips the CSRF check of the session beside it);
     a read token may only read.
     """
-    if not request.path.startswith("/api/"):
-        return None
-    secret = auth.bearer_secret(request)
+    secret = bearer_secret()
     if secret is None:
         return None
-    token = auth.use_token(secret)
+    token = request_token()
     if token is None:
         return json_error(
             401,
@@ -61,7 +59,6 @@ def authenticate_bearer_token() -> Any:
             _l("This token can only read: use a token with the write scope to make changes."),
             bearer_error="insufficient_scope",
         )
-    auth.act_with_token(token)
     return None
 
 

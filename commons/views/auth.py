@@ -19,6 +19,7 @@ from flask_login import login_user, logout_user
 
 from .. import auth
 from ..errors import CommonsError
+from ..login import acting_user, client_address
 from ..models import User
 from ..security import local_path
 from .forms import LoginForm, RegisterForm
@@ -49,7 +50,7 @@ def login() -> Any:
         form = LoginForm()
         try:
             form.validated()
-            user = auth.authenticate(form.name.data, form.password.data, auth.client_address())
+            user = auth.authenticate(form.name.data, form.password.data, client_address())
         except CommonsError as error:
             return render_template(
                 "login.html", error=error.message, name=form.name.data
@@ -63,7 +64,7 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     """Log out here and everywhere: every session and remember-me cookie stops working."""
-    user = auth.acting_user()
+    user = acting_user()
     if user is not None:
         auth.end_sessions(user)
     _start_session(None)
@@ -85,7 +86,7 @@ def register() -> Any:
                 form.name.data,
                 form.password.data,
                 email=form.email.data or None,
-                address=auth.client_address(),
+                address=client_address(),
             )
         except CommonsError as error:
             return render_template(

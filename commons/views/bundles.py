@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify, render_template, request, send_f
 from flask_babel import lazy_gettext as _l
 
 from .. import bundles, page_queries, permissions, printing
-from ..auth import acting_user, permission_required
 from ..errors import CommonsError, ValidationError
 from ..extensions import csrf
+from ..login import acting_user, permission_required
 from ..models import Kind
 from . import json_error
 from ._helpers import refuse_session_write_without_csrf, send_pdf

@@ -19,8 +19,8 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import licenses, media, office, permissions
-from ..auth import acting_user
 from ..errors import CommonsError, NotFound
+from ..login import acting_user
 from ..models import Media, MediaVersion, User
 from ._helpers import Pagination, page_number
 from .forms import MediaForm

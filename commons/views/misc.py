@@ -16,8 +16,8 @@ from flask import (
 )
 
 from .. import licenses
-from ..auth import acting_user
-from ..extensions import csrf, db
+from ..extensions import csrf
+from ..login import acting_user
 from ..security import local_path
 from .forms import LanguageForm
 
@@ -39,7 +39,6 @@ def set_language() -> Any:
         user = acting_user()
         if user is not None:
             user.locale = locale
-            db.session.commit()
     return redirect(local_path(form.next.data) or url_for("wiki.home"))
 
 

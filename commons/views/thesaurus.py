@@ -12,8 +12,8 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import permissions, themes
-from ..auth import acting_user, permission_required
 from ..errors import CommonsError
+from ..login import acting_user, permission_required
 
 bp = Blueprint("thesaurus", __name__, url_prefix="/admin/themes")
 

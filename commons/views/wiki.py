@@ -25,6 +25,8 @@ from .. import (
     diffs,
     experiments,
     licenses,
+    moderation,
+    page_moves,
     page_queries,
     page_templates,
     pages,
@@ -33,9 +35,9 @@ from .. import (
     rendered,
     serialize,
 )
-from ..auth import acting_user
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
+from ..login import acting_user
 from ..models import Kind, Page, Revision
 from ..page_cache import visitor_etag
 from ..slugs import slugify
@@ -395,7 +397,7 @@ def _revision_or_404(page: Page, number: int):  # noqa: ANN202
 def revert(slug: str, number: int) -> Any:
     page = _load(slug)
     summary = SummaryForm().validated().summary.data
-    pages.revert(page, number, author=acting_user(), summary=summary)
+    page_moves.revert(page, number, author=acting_user(), summary=summary)
     flash(_("Revision %(number)s has been restored.", number=number), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -410,7 +412,7 @@ def rename(slug: str) -> Any:
         form = RenameForm()
         try:
             form.validated()
-            pages.rename(page, form.title.data, author=user, summary=form.summary.data)
+            page_moves.rename(page, form.title.data, author=user, summary=form.summary.data)
         except CommonsError as error:
             return render_template(
                 "rename.html", page=page, error=error.message, title=form.title.data
@@ -423,7 +425,7 @@ def rename(slug: str) -> Any:
 @bp.post("/wiki/<slug>/delete")
 def delete(slug: str) -> Any:
     page = _load(slug)
-    pages.delete(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
+    page_moves.delete(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
     flash(_("The page has been deleted. It can be restored from its history."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -431,7 +433,7 @@ def delete(slug: str) -> Any:
 @bp.post("/wiki/<slug>/restore")
 def restore(slug: str) -> Any:
     page = _load(slug, include_deleted=True)
-    pages.restore(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
+    page_moves.restore(page, author=acting_user(), summary=SummaryForm().validated().summary.data)
     flash(_("The page has been restored."), "success")
     return redirect(url_for("wiki.view", slug=page.slug))
 
@@ -440,7 +442,7 @@ def restore(slug: str) -> Any:
 def protect(slug: str) -> Any:
     page = _load(slug)
     protected = ProtectForm().validated().protected.data
-    pages.set_protected(page, protected, author=acting_user())
+    moderation.set_protected(page, protected, author=acting_user())
     flash(
         _("The page is now protected.") if protected else _("The page is no longer protected."),
         "success",
@@ -453,7 +455,7 @@ def hide_revision(slug: str, number: int) -> Any:
     page = _load(slug, include_deleted=True)
     revision = _revision_or_404(page, number)
     hidden = HideRevisionForm().validated().hidden.data
-    pages.set_revision_hidden(revision, hidden, author=acting_user())
+    moderation.set_revision_hidden(revision, hidden, author=acting_user())
     flash(
         _("The revision's content is now hidden.")
         if hidden

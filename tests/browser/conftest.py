@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from commons import auth, demo
+from commons import auth, demo, transaction
 from commons.extensions import db
 from tests.conftest import PASSWORD, make_app
 
@@ -50,6 +50,7 @@ class LiveServer:
             demo.load()
             for name, role in (("marie", "member"), ("eddy", "editor")):
                 auth.create_user(name, PASSWORD, role=role)
+            transaction.commit()
             db.session.remove()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from commons import auth, page_queries, pages
+from commons import auth, page_queries, pages, transaction
 from commons.extensions import db
 
 from .conftest import login, screenshot
@@ -51,6 +51,7 @@ def edited(live_server):
             author=auth.find_user("marie"),
             summary="suite",
         )
+        transaction.commit()
         db.session.remove()
 
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from commons import auth, pages
+from commons import auth, pages, transaction
 from commons.extensions import db
 
 from .conftest import login, screenshot
@@ -30,6 +30,7 @@ def test_conflict_screen_keeps_both_versions(page, live_server, viewport) -> Non
     with live_server.app.app_context():
         author = auth.find_user("eddy")
         pages.save(None, title=f"Conflit {viewport}", body="Une ligne.\n", author=author)
+        transaction.commit()
         db.session.remove()
     slug = f"conflit-{viewport}"
     login(page, "marie")
@@ -37,6 +38,7 @@ def test_conflict_screen_keeps_both_versions(page, live_server, viewport) -> Non
     with live_server.app.app_context():
         pages.save(slug, title=f"Conflit {viewport}", body="Leur ligne.\n",
                    author=auth.find_user("eddy"), base_revision=1)  # fmt: skip
+        transaction.commit()
         db.session.remove()
     page.locator("textarea#body").fill("Ma ligne.\n")
     page.check("#field-accept_license")

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from commons import auth, bundles, pages
+from commons import auth, bundles, pages, transaction
 from commons.extensions import db
 from tests.xss_corpus import PAYLOADS
 
@@ -77,6 +77,7 @@ def _store_payloads(server: LiveServer) -> list[str]:
                 source={"title": payload[:300], "url": "https://example.org/", "authors": ""},
             )
             slugs.append(page.slug)
+        transaction.commit()
         db.session.remove()
     return slugs
 
