@@ -146,6 +146,8 @@ def bundle_revision(row: Any, parent: int | None) -> dict[str, Any]:
         "minor": row.minor,
         "hidden": row.hidden,
     }
+    if not row.hidden and row.fields:
+        entry["fields"] = dict(row.fields)
     if not row.hidden:
         entry["sha256"] = row.sha256
         entry["size"] = row.size
@@ -188,8 +190,13 @@ def page(page: Page, viewer: User | None, revision: Revision | None = None) -> d
     }
 
 
-def original(page: Page) -> dict[str, Any] | None:
-    """The experiment ``page`` replicates: ``{slug, url, title}`` (slug None when elsewhere)."""
+def original(
+    page: Page, url_of: Callable[[str], str | None] | None = None
+) -> dict[str, Any] | None:
+    """The experiment ``page`` replicates: ``{slug, url, title}`` (slug None when elsewhere).
+
+    ``url_of(slug)`` gives a local original's address (default: this request's).
+    """
     if page.replicates_id is None and page.replicates_url is None:
         return None
     local = db.session.get(Page, page.replicates_id) if page.replicates_id else None
@@ -197,7 +204,8 @@ def original(page: Page) -> dict[str, Any] | None:
         return {"slug": None, "url": page.replicates_url, "title": None}
     return {
         "slug": local.slug,
-        "url": page.replicates_url or url_for("wiki.view", slug=local.slug, _external=True),
+        "url": page.replicates_url
+        or (url_of or (lambda slug: url_for("wiki.view", slug=slug, _external=True)))(local.slug),
         "title": local.title,
     }
 
@@ -230,6 +238,7 @@ def bundle_page(
     contributors: list[credits_.Contributor],
     media_names: list[str],
     revisions: list[dict[str, Any]],
+    replicates: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A page in a bundle's manifest: its credits, its ``files`` in the zip, the names of
     the media its text shows and its ``revisions`` (see :func:`bundle_revision`)."""
@@ -246,6 +255,7 @@ def bundle_page(
         "contributors": [contributor(person, date=utc_timestamp) for person in contributors],
         "media": media_names,
         "revisions": revisions,
+        **({"replicates": replicates} if replicates else {}),
     }
 
 

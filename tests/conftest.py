@@ -194,3 +194,25 @@ def commit_each_change(monkeypatch):
         module = importlib.import_module(f"commons.{module_name}")
         for name in names:
             monkeypatch.setattr(module, name, committing(getattr(module, name)))
+
+
+@pytest.fixture
+def fresh_commons(app, tmp_path):
+    """Makes a second, empty commons once the first one is no longer needed.
+
+    On PostgreSQL both share the test schema, which the new one empties: call it only
+    after everything wanted from the first commons has been read.
+    """
+    made = []
+
+    def make():  # noqa: ANN202
+        db.session.commit()  # PostgreSQL cannot empty a schema that a transaction reads
+        (tmp_path / "other").mkdir()
+        made.append(make_app(tmp_path / "other"))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -31,8 +31,6 @@ from commons.extensions import db
 from commons.models import Page, Revision
 from commons.serialize import credits as credits_json
 
-from .conftest import make_app
-
 BASE = "https://commons.example.org/"
 
 
@@ -227,28 +225,6 @@ def changed():
 
     with transaction.pages_changed.connected_to(receiver):
         yield seen
-
-
-@pytest.fixture
-def fresh_commons(app, tmp_path):
-    """Makes a second, empty commons once the first one is no longer needed.
-
-    On PostgreSQL both share the test schema, which the new one empties: call it only
-    after everything wanted from the first commons has been read.
-    """
-    made = []
-
-    def make():  # noqa: ANN202
-        db.session.commit()  # PostgreSQL cannot empty a schema that a transaction reads
-        (tmp_path / "other").mkdir()
-        made.append(make_app(tmp_path / "other"))
-        return made[-1]
-
-    yield make
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- export --------------------------------------------------------------------------------------

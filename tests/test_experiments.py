@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 
 from commons import experiments, page_moves, page_queries
 from tests.conftest import english
@@ -242,3 +243,77 @@ def test_the_credits_page_draws_the_replication_lineage(writer):
         assert f'href="/wiki/{slug}"' in credits_page
     alone = english(writer).get("/wiki/petite-fille/credits").get_data(as_text=True)
     assert "lineage-svg" not in alone
+
+
+def test_sheets_and_replication_travel_in_a_bundle(writer, tmp_path, fresh_commons):
+    from commons import bundles
+
+    _put(writer, "origine", title="Origine", body="x", kind="experiment", fields=SHEET)
+    _put(
+        writer,
+        "copie",
+        title="Copie",
+        body="y",
+        kind="experiment",
+        fields={"territory": ["34"], "status": "idea"},
+        replicates="origine",
+    )
+    _put(writer, "copie", base_revision=1, body="y", fields={"territory": ["34"]})
+    path = tmp_path / "bundle.zip"
+    with open(path, "wb") as handle:
+        bundles.export_bundle(
+            handle, bundles.Selection(everything=True, history=True), base_url="https://a.example"
+        )
+    with fresh_commons().app_context():
+        with open(path, "rb") as handle:
+            bundles.import_bundle(handle)
+        from commons import serialize, transaction
+
+        transaction.commit()
+        with current_app.test_request_context():
+            copy = serialize.page(page_queries.get("copie"), None)
+            first = serialize.page(
+                page_queries.get("copie"),
+                None,
+                page_queries.get_revision(page_queries.get("copie"), 1),
+            )
+            original = serialize.page(page_queries.get("origine"), None)
+        assert copy["fields"] == {
+            "territory": [{"code": "34", "type": "departement", "name": "Hérault"}]
+        }
+        assert first["fields"]["status"] == "idea"
+        assert copy["replicates"]["slug"] == "origine"
+        assert copy["replicates"]["url"] == "https://a.example/wiki/origine"
+        assert original["fields"] == {
+            **SHEET,
+            "territory": [{"code": "30334", "type": "commune", "name": "Uzès"}],
+            "period": {"start": "2023-04"},
+        }
+        assert experiments.counts_by_departement({}) == {"30": 1, "34": 1}
+
+
+def test_a_bundle_with_a_wrong_sheet_is_refused_and_stores_nothing(writer, tmp_path):
+    import json
+    import zipfile
+
+    from commons import bundles
+    from commons.errors import ValidationError
+
+    _put(writer, "origine", title="Origine", body="x", kind="experiment", fields=SHEET)
+    path = tmp_path / "bundle.zip"
+    with open(path, "wb") as handle:
+        bundles.export_bundle(handle, bundles.Selection(everything=True), base_url=None)
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["pages"][0]["revisions"][0]["fields"]["territory"] = ["99999"]
+                manifest["pages"][0]["slug"] = "autre"
+                data = json.dumps(manifest).encode()
+            target.writestr(item, data)
+    with open(broken, "rb") as handle, pytest.raises(ValidationError) as refused:
+        bundles.import_bundle(handle)
+    assert "99999" in refused.value.message
+    assert page_queries.find("autre") is None

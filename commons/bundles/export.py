@@ -258,6 +258,7 @@ def _export_page(
         contributors=contributors,
         media_names=list(media_files),
         revisions=revisions,
+        replicates=serialize.original(page, url_of=lambda original: page_url(base, original)),
     )
     return entry, page_section(page, contributors, base)
 
@@ -308,6 +309,7 @@ def _export_revisions(
         Revision.hidden,
         Revision.sha256,
         Revision.size,
+        Revision.fields,
     ]
     if history:
         columns.append(Revision.body)

@@ -25,7 +25,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import attribution, licenses, media, pages, permissions, transaction
+from .. import (
+    attribution,
+    experiments,
+    licenses,
+    media,
+    page_queries,
+    pages,
+    permissions,
+    transaction,
+)
 from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
@@ -320,6 +329,7 @@ def _apply(
             revisions.extend(_merge_step(bundle, step, report, imported_by))
         if progress:
             progress(len(media_steps) + done, total)
+    _link_originals(steps)
     return revisions
 
 
@@ -475,6 +485,22 @@ def _origin(bundle: Bundle, page: BundlePage, revision: BundleRevision) -> str |
     return page_url(bundle.source, page.slug)
 
 
+def _link_originals(steps: list[_Step]) -> None:
+    """Record the experiment each new page replicates, once every page is written: the
+    page imported here from that address when there is one (from this bundle or an
+    earlier import), else the address alone."""
+    for step in steps:
+        url = step.page.replicates
+        if step.action != "create" or not url:
+            continue
+        page = page_queries.find(step.slug, include_deleted=True)
+        assert page is not None
+        original = experiments.resolve_original(url, base_url=None)
+        if original.page is not None and original.page.id == page.id:
+            original = experiments.Original(url=url)
+        experiments.set_original(page, original)
+
+
 def _create(
     bundle: Bundle, incoming: BundlePage, slug: str, imported_by: str | None
 ) -> list[Revision]:
@@ -548,6 +574,7 @@ def _append(
         minor=revision.minor,
         coauthors=coauthors,
         created_at=created_at or revision.created_at,
+        fields=revision.fields,
     )
     made.hidden = revision.hidden
     made.imported_by = imported_by
@@ -566,6 +593,7 @@ def _merge(
         body == page.current_revision.body
         and (current.title, current.kind, current.tags) == (page.title, page.kind, page.tag_names)
         and license_ == page.license
+        and current.fields == page.current_revision.fields
     )
     if unchanged:
         return None

@@ -18,7 +18,7 @@ from typing import IO, Any
 import ijson
 from flask_babel import lazy_gettext as _l
 
-from .. import attribution, licenses, pages
+from .. import attribution, licenses, pages, sheets
 from ..errors import TooLarge, ValidationError
 from ..models import Action
 from . import manifest_fields
@@ -48,6 +48,8 @@ class BundleRevision:
     sha256: str | None
     size: int | None
     path: str | None
+    #: The kind's sheet (see :mod:`commons.sheets`), checked; ``{}`` for none.
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class BundlePage:
     attribution_parties: list[str]
     url: str | None
     revisions: list[BundleRevision]
+    #: The address of the experiment this page replicates, when it says so.
+    replicates: str | None = None
 
     @property
     def current(self) -> BundleRevision:
@@ -397,7 +401,23 @@ def _check_page(data: Any) -> BundlePage:
             if revisions:  # as a local save would have allowed, revision by revision
                 licenses.check_change(revisions[-1].license, revision.license)
             revisions.append(revision)
-    return BundlePage(slug, title, kind, tags, license_, source, parties, url, revisions)
+    replicates = data.get("replicates")
+    if replicates is not None and not isinstance(replicates, dict):
+        raise ValidationError(
+            _l("“%(field)s” must be an object.", field="replicates"), code="manifest_invalid"
+        )
+    return BundlePage(
+        slug,
+        title,
+        kind,
+        tags,
+        license_,
+        source,
+        parties,
+        url,
+        revisions,
+        replicates=manifest_fields.read_url(replicates, "url") if replicates else None,
+    )
 
 
 def _check_revision(
@@ -467,6 +487,7 @@ def _check_revision(
         sha256=sha256,
         size=size,
         path=path,
+        fields=sheets.clean_fields(kind, data.get("fields")),
     )
 
 
