@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from . import pages, permissions, transaction
+from . import experiments, pages, permissions, transaction
 from .extensions import db
 from .models import Page, Revision, User, VisibilityChange
-from .page_queries import visible_text
+from .page_queries import visible_fields, visible_text
 
 
 def set_protected(page: Page, protected: bool, *, author: User | None) -> None:
@@ -43,6 +43,7 @@ def set_revision_hidden(revision: Revision, hidden: bool, *, author: User | None
     page = revision.page
     if page.current_revision_id == revision.id and not page.deleted:
         pages.set_links(page, visible_text(revision))
+        experiments.record_sheet(page, visible_fields(revision))
     current_app.logger.warning(
         "revision %s of page %s %s by %s",
         revision.number,

@@ -150,6 +150,24 @@ def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
     return str(compiled), lambda slug: {"slug": slug}
 
 
+def visible_fields(revision: Revision) -> dict[str, Any]:
+    """The sheet of the page as anyone may see it at ``revision``: like
+    :func:`visible_text`, a hidden revision's fields give way to the newest visible ones."""
+    if not revision.hidden:
+        return dict(revision.fields or {})
+    fields = db.session.scalar(
+        select(Revision.fields)
+        .where(
+            Revision.page_id == revision.page_id,
+            Revision.number < revision.number,
+            Revision.hidden.is_(False),
+        )
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
+    return dict(fields or {})
+
+
 def visible_text(revision: Revision) -> str:
     """The text of the page as anyone may see it at ``revision``.
 

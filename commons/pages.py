@@ -50,7 +50,7 @@ from .models import (
     User,
     utcnow,
 )
-from .page_queries import find, get_revision, visible_text
+from .page_queries import find, get_revision, visible_fields, visible_text
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
 
 MAX_TAGS = 20
@@ -223,11 +223,12 @@ def append_revision(
 ) -> Revision:
     """Append a revision holding the page's current metadata and ``body``; move the pointer.
 
-    ``fields`` (the kind's sheet, already cleaned) default to the previous revision's.
+    ``fields`` (the kind's sheet, already cleaned) default to the previous revision's
+    visible ones (a hidden sheet is never carried into a visible revision).
     """
     parent = page.current_revision
     if fields is None:
-        fields = parent.fields if parent else {}
+        fields = visible_fields(parent) if parent else {}
     page.revision_count += 1
     revision = Revision(
         page=page,
@@ -481,7 +482,7 @@ def save(
     licenses.check_change(page.license, new_license)
     licenses.check_source(page.source if keep_source else source, new_license)
     if new_fields is None:
-        new_fields = sheets.keep_fields(kind, current.fields)
+        new_fields = sheets.keep_fields(kind, visible_fields(current))
     changed_replicates = replicates is not None and (
         replicates.url != page.replicates_url
         or (replicates.page.id if replicates.page else None) != page.replicates_id

@@ -18,6 +18,7 @@ with ``csrf_field()``, and pages shared between visitors carry none.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar, Self
 
 from flask import request
@@ -25,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms import FileField as AnyFileField
 from wtforms.validators import (
     AnyOf,
@@ -36,6 +37,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from .. import sheets, territories
 from ..errors import ValidationError
 
 
@@ -147,7 +149,87 @@ class SourceFields:
 # --- pages ---------------------------------------------------------------------------
 
 
-class EditForm(SourceFields, Form):
+class SheetFields:
+    """The sheet of an experiment, a tool or a synthesis, as the editor sends it: one text
+    field per value (places and names separated by commas or lines), themes ticked.
+
+    ``sheet_kind`` says which kind's fields the editor showed: when the kind was changed
+    in the same save, the sheet is left as it was (less the fields the new kind lacks).
+    """
+
+    sheet_kind = choice()
+    sheet_territory = text()
+    sheet_period_start = text()
+    sheet_period_end = text()
+    sheet_status = text()
+    sheet_organisations = text()
+    sheet_themes = SelectMultipleField(choices=[], validate_choice=False)
+    sheet_contact = text()
+    sheet_duration_minutes = text()
+    sheet_group_min = text()
+    sheet_group_max = text()
+    sheet_audience = text()
+    sheet_date = text()
+    sheet_place = text()
+    sheet_participants = text()
+    replicates = choice()
+
+    def sheet(self, kind: str) -> dict[str, Any] | None:
+        """The raw sheet for :func:`commons.sheets.clean_fields`, or None to keep it."""
+        if self.sheet_kind.data != kind or not sheets.fields_of(kind):
+            return None
+
+        def places(value: str) -> list[str]:
+            return [part.strip() for part in re.split(r"[,;\n]", value or "") if part.strip()]
+
+        raw: dict[str, Any] = {
+            "territory": places(self.sheet_territory.data),
+            "period": {"start": self.sheet_period_start.data, "end": self.sheet_period_end.data},
+            "status": self.sheet_status.data,
+            "organisations": self.sheet_organisations.data,
+            "themes": list(self.sheet_themes.data or []),
+            "contact": self.sheet_contact.data,
+            "duration_minutes": self.sheet_duration_minutes.data,
+            "group_size": {"min": self.sheet_group_min.data, "max": self.sheet_group_max.data},
+            "audience": self.sheet_audience.data,
+            "date": self.sheet_date.data,
+            "place": self.sheet_place.data,
+            "participants": self.sheet_participants.data,
+        }
+        return {name: raw[name] for name in sheets.fields_of(kind)}
+
+    @staticmethod
+    def initial(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """What the editor's sheet fields show for a stored sheet."""
+        loaded = territories.territories()
+
+        def place(item: dict[str, str]) -> str:
+            found = loaded.find(item["code"], item["type"])
+            return found.describe(loaded) if found else item["code"]
+
+        period = fields.get("period") or {}
+        group = fields.get("group_size") or {}
+        values = {
+            "sheet_kind": kind,
+            "sheet_territory": ", ".join(place(item) for item in fields.get("territory") or []),
+            "sheet_period_start": period.get("start", ""),
+            "sheet_period_end": period.get("end", ""),
+            "sheet_status": fields.get("status", ""),
+            "sheet_organisations": ", ".join(fields.get("organisations") or []),
+            "sheet_themes": list(fields.get("themes") or []),
+            "sheet_contact": fields.get("contact", ""),
+            "sheet_duration_minutes": fields.get("duration_minutes", ""),
+            "sheet_group_min": group.get("min", ""),
+            "sheet_group_max": group.get("max", ""),
+            "sheet_audience": fields.get("audience", ""),
+            "sheet_date": fields.get("date", ""),
+            "sheet_place": place(fields["place"]) if fields.get("place") else "",
+            "sheet_participants": fields.get("participants", ""),
+        }
+        return values
+
+
+class EditForm(SheetFields, SourceFields, Form):
     """The page editor; "Preview" shows the text without saving it."""
 
     title = text()

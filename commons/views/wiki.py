@@ -34,6 +34,8 @@ from .. import (
     printing,
     rendered,
     serialize,
+    sheets,
+    themes,
 )
 from ..errors import CommonsError, EditConflict, Forbidden, NotFound
 from ..i18n import select_locale
@@ -49,6 +51,7 @@ from .forms import (
     PreviewForm,
     ProtectForm,
     RenameForm,
+    SheetFields,
     SummaryForm,
 )
 
@@ -219,6 +222,8 @@ def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) 
         fields=fields,
         kinds=[k.value for k in Kind],
         licenses=licenses.all_licenses(),
+        themes=themes.all_themes(),
+        statuses=sheets.STATUS_LABELS,
         **extra,
     )
 
@@ -261,6 +266,10 @@ def edit(slug: str) -> Any:
             license_accepted=form.accept_license.data,
             expect_new=form.new_page.data,
             author=user,
+            fields=form.sheet(pages.clean_kind(form.kind.data)),
+            replicates=experiments.resolve_original(form.replicates.data, base_url=request.url_root)
+            if form.replicates.data
+            else None,
         )
     except EditConflict as conflict:
         fields["base_revision"] = conflict.details["current_revision"]
@@ -291,6 +300,7 @@ def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
             "body": page_templates.body_for(kind),
             "license": licenses.DEFAULT_LICENSE,
             "tags": asked.tags.data or "",
+            "sheet_kind": kind,
         }
     current = page.current_revision
     assert current is not None
@@ -308,7 +318,54 @@ def _initial_fields(page: Page | None, slug: str) -> dict[str, Any]:
         "source_authors": ", ".join(source.get("authors") or []),
         "source_url": source.get("url", ""),
         "source_license": source.get("license") or "",
+        **SheetFields.initial(page.kind, page_queries.visible_fields(current)),
     }
+
+
+@bp.get("/wiki/<slug>/replicate")
+def replicate(slug: str) -> Any:
+    """Essaimer: a new experiment starting from this one's text and sheet (its territory
+    left for the replication to say), declaring the original as its source."""
+    original = _load(slug)
+    user = acting_user()
+    if original.kind != Kind.EXPERIMENT.value:
+        abort(404)
+    if not permissions.can_edit(user, None):
+        if user is None:
+            flash(_("Please log in to edit pages."), "info")
+            return redirect(url_for("auth.login", next=request.full_path))
+        raise Forbidden(_("You may not edit this page."))
+    title = NewPageForm(formdata=request.args).title.data
+    new_slug = slugify(title) if title else ""
+    if not new_slug or page_queries.find(new_slug, include_deleted=True) is not None:
+        if title:
+            flash(
+                _("A page with this title already exists.")
+                if new_slug
+                else _("The title needs at least one letter or digit."),
+                "error",
+            )
+        return render_template("replicate.html", original=original, title=title)
+    current = original.current_revision
+    assert current is not None
+    sheet = page_queries.visible_fields(current)
+    sheet.pop("territory", None)
+    people = [person.name for person in credits.contributors(original)]
+    fields = {
+        "title": title,
+        "kind": Kind.EXPERIMENT.value,
+        "body": page_queries.visible_text(current),
+        "tags": ", ".join(original.tag_names),
+        "license": original.license,
+        "summary": _("Replication of “%(title)s”", title=original.title),
+        "source_title": original.title,
+        "source_authors": ", ".join(people),
+        "source_url": url_for("wiki.view", slug=original.slug, _external=True),
+        "source_license": original.license,
+        "replicates": original.slug,
+        **SheetFields.initial(Kind.EXPERIMENT.value, sheet),
+    }
+    return _editor(None, new_slug, fields)
 
 
 @bp.route("/new", methods=["GET", "POST"])
