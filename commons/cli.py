@@ -53,6 +53,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_group)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    from . import cli_background
+
+    cli_background.init_app(app.cli)
 
 
 @click.group("user")

@@ -80,8 +80,9 @@ def app(tmp_path) -> Iterator[Flask]:
     app = make_app(tmp_path)
     with app.app_context():
         yield app
-        # A search thread (catching up, merging) must not outlive the test's database.
+        # A search thread (catching up, merging) or a job must not outlive the test's database.
         app.extensions["commons_search"].wait_for_background(30)
+        app.extensions["commons_jobs"].wait(30)
         db.session.remove()
         db.engine.dispose()
 
@@ -93,6 +94,7 @@ def csrf_app(tmp_path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         app.extensions["commons_search"].wait_for_background(30)
+        app.extensions["commons_jobs"].wait(30)
         db.session.remove()
         db.engine.dispose()
 
@@ -155,3 +157,42 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+class Mailbox:
+    """What a real SMTP server on loopback (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.original_content, policy=default)
+        message.envelope_recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback; yields ``(url, mailbox)``."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", mailbox
+    finally:
+        controller.stop()
