@@ -12,9 +12,9 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, api, auth, bundles, feeds, media, misc, search, wiki
+    from . import account, admin, api, auth, bundles, feeds, media, misc, password, search, wiki
 
-    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc):
+    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc, password):
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
