@@ -12,9 +12,35 @@ from ..errors import CommonsError
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, admin, api, auth, bundles, feeds, media, misc, password, search, wiki
+    from . import (
+        account,
+        admin,
+        api,
+        auth,
+        bundles,
+        feeds,
+        media,
+        misc,
+        password,
+        search,
+        watching,
+        wiki,
+    )
 
-    for module in (wiki, auth, account, feeds, api, search, bundles, media, admin, misc, password):
+    for module in (
+        wiki,
+        auth,
+        account,
+        feeds,
+        api,
+        search,
+        bundles,
+        media,
+        admin,
+        misc,
+        password,
+        watching,
+    ):
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
     app.jinja_env.globals.update(permissions=permissions, acting_user=acting_user)
