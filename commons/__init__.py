@@ -116,9 +116,10 @@ def configure_search(app: Flask) -> None:
 
 
 def configure_jobs(app: Flask) -> None:
-    from . import jobs
+    from . import jobs, notifications
 
     jobs.init_app(app)
+    notifications.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

@@ -7,13 +7,15 @@ import click
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from . import jobs, mail, transaction
+from . import jobs, mail, notifications, transaction
 
 
 def init_app(app: click.Group) -> None:
     app.add_command(mail_group)
     app.add_command(worker_command)
+    app.add_command(digest_group)
 
 
 @click.group("mail")
@@ -52,3 +54,23 @@ def worker_command(burst: bool) -> None:
             _("COMMONS_REDIS_URL is not set: jobs run inside the wiki's own process.")
         )
     jobs.work(burst=burst)
+
+
+@click.group("digest")
+def digest_group() -> None:
+    """Notification digests."""
+
+
+@digest_group.command("send")
+def digest_send() -> None:
+    """Send the daily and weekly digests that are due (run it from cron, e.g. hourly)."""
+    count = notifications.send_digests()
+    transaction.commit()
+    jobs.wait()
+    click.echo(
+        ngettext(
+            "Pending notifications looked at for %(num)s account.",
+            "Pending notifications looked at for %(num)s accounts.",
+            count,
+        )
+    )

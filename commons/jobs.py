@@ -85,6 +85,12 @@ def enqueue(function: Callable[..., Any], *args: Any, delay: float = 0) -> None:
         _dispatch(current_app._get_current_object(), job)
 
 
+def enqueue_committed(app: Flask, function: Callable[..., Any], *args: Any) -> None:
+    """Run ``function(*args)`` in the background now: for listeners of a signal sent after
+    the commit (such as ``pages_changed``), whose data is already there for every process."""
+    _dispatch(app, Job(function_name(function), args))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     for job in session.info.pop(_PENDING, []):

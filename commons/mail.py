@@ -111,11 +111,12 @@ def _sender_domain() -> str:
 def render(template: str, locale: str, subject: Any, **context: Any) -> tuple[str, str, str]:
     """Subject, text and HTML of ``mail/<template>.txt`` and ``.html``, in ``locale``.
 
-    ``subject`` is a lazy translatable string, translated here in the recipient's language.
+    ``subject`` is a lazy translatable string, or a function returning the subject (for
+    plurals), translated here in the recipient's language.
     """
     with force_locale(locale):
         return (
-            str(subject),
+            str(subject() if callable(subject) else subject),
             render_template(f"mail/{template}.txt", **context),
             render_template(f"mail/{template}.html", **context),
         )

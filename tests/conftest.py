@@ -54,6 +54,8 @@ def _settings(tmp_path, **overrides) -> dict:
         "SECRET_KEY": "test-secret",
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
+        # A failed job (say, a mail to a server a test stopped) is retried once, soon.
+        "JOB_RETRY_DELAYS": ["1"],
     }
     settings.update(overrides)
     return settings

@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         media,
         misc,
+        notifications,
         password,
         search,
         watching,
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
         misc,
         password,
         watching,
+        notifications,
     ):
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.
