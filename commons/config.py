@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     #: Seconds a watched page must stay quiet before its "immediate" notification leaves,
     #: so one editing session makes one mail.
     "NOTIFICATION_DELAY": 600,
+    #: Email verification: "optional" (a link is mailed; mails about changes and password
+    #: resets go to any address), "required" (registration needs an address, and only
+    #: verified addresses get mails), "off" (no verification mail).
+    "EMAIL_VERIFICATION": "optional",
 }
 
 

@@ -448,3 +448,16 @@ class PendingNotification(db.Model):
         UniqueConstraint("user_id", "revision_id", name="uq_pending_notifications_revision"),
         Index("ix_pending_notifications_user_sent", "user_id", "sent_at"),
     )
+
+
+class VerifiedEmail(db.Model):
+    """The address a user proved to read, by a mailed link; it is verified while it is
+    still ``User.email``."""
+
+    __tablename__ = "verified_emails"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

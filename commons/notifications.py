@@ -29,7 +29,7 @@ from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, or_, select, update
 
-from . import jobs, mail, permissions, transaction, watching
+from . import email_verification, jobs, mail, permissions, transaction, watching
 from .errors import ValidationError
 from .extensions import db
 from .models import (
@@ -104,7 +104,7 @@ def record_changes(revision_ids: list[int], base_url: str | None) -> None:
             watching.watch(author, WatchTarget.PAGE, revision.page)
         for user_id in _followers(revision) - {revision.author_id}:
             user = db.session.get(User, user_id)
-            if user is None or user.blocked or not user.email:
+            if user is None or not email_verification.may_receive_mail(user):
                 continue
             frequency = watching.settings(user).frequency
             if frequency == NotificationFrequency.OFF.value or (user_id, revision.id) in known:
@@ -173,7 +173,8 @@ def deliver_batch(user_id: int, base_url: str | None, digest: bool) -> None:
     if frequency in DIGEST_PERIODS:
         settings.last_digest_at = now
     changes = _visible_changes(user, [row.revision for row in rows])
-    if frequency == NotificationFrequency.OFF.value or user.blocked or not user.email:
+    wanted = frequency != NotificationFrequency.OFF.value
+    if not wanted or not email_verification.may_receive_mail(user):
         changes = []
     if changes:
         _mail_changes(user, changes, base_url, digest=frequency in DIGEST_PERIODS)

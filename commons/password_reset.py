@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
-from . import auth, mail
+from . import auth, email_verification, mail
 from .errors import ValidationError
 from .extensions import db
 from .models import PasswordResetRequest, User, new_session_key, utcnow
@@ -83,7 +83,11 @@ def _accounts_with_email(email_key: str) -> list[User]:
     candidates = db.session.scalars(
         select(User).where(func.lower(User.email) == email_key.lower(), User.blocked.is_(False))
     )
-    return [user for user in candidates if (user.email or "").casefold() == email_key]
+    return [
+        user
+        for user in candidates
+        if (user.email or "").casefold() == email_key and email_verification.may_receive_mail(user)
+    ]
 
 
 def _mail_link(user: User, base_url: str | None) -> None:

@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         misc,
         notifications,
         password,
+        profile,
         search,
         watching,
         wiki,
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
         password,
         watching,
         notifications,
+        profile,
     ):
         app.register_blueprint(module.bp)
     # Templates ask the same rules as the views to decide which actions to offer.

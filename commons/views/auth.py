@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import auth
+from .. import auth, email_verification
 from ..errors import CommonsError
 from ..models import User
 from ..security import local_path
@@ -80,15 +80,16 @@ def register() -> Any:
             return render_template(
                 "register.html", name=name, error=_("The two passwords differ.")
             ), 400
+        email = request.form.get("email") or None
+        if email is None and email_verification.mode() == "required":
+            error_message = _("This wiki needs an email address for every account.")
+            return render_template("register.html", name=name, error=error_message), 400
         try:
-            user = auth.register(
-                name,
-                password,
-                email=request.form.get("email") or None,
-                address=auth.client_address(),
-            )
+            user = auth.register(name, password, email=email, address=auth.client_address())
         except CommonsError as error:
             return render_template("register.html", name=name, error=error.message), error.status
+        if user.email and email_verification.mode() != "off":
+            email_verification.send_link(user, user.email, base_url=request.host_url)
         _start_session(user)
         flash(_("Your account is ready. Welcome, %(name)s.", name=user.name), "success")
         return redirect(url_for("wiki.home"))

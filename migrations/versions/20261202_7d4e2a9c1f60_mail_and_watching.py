@@ -1,4 +1,5 @@
-"""mail and watching: password reset throttle, watches, notification settings and queue
+"""mail and watching: password reset throttle, watches, notification settings and queue,
+verified email addresses
 
 Revision ID: 7d4e2a9c1f60
 Revises: 3c1d7e9b5a40
@@ -66,9 +67,18 @@ def upgrade():
     op.create_index(
         "ix_pending_notifications_user_sent", "pending_notifications", ["user_id", "sent_at"]
     )
+    op.create_table(
+        "verified_emails",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("verified_at", commons.models.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
 
 
 def downgrade():
+    op.drop_table("verified_emails")
     op.drop_index("ix_pending_notifications_user_sent", table_name="pending_notifications")
     op.drop_table("pending_notifications")
     op.drop_table("notification_settings")
