@@ -93,3 +93,72 @@ def test_admins_are_told_when_mails_stay_in_the_outbox(client, auth, admin, app)
     assert "no SMTP server is configured" in client.get("/admin/users").get_data(as_text=True)
     app.config["SMTP_URL"] = "smtp://127.0.0.1:25"
     assert "no SMTP server is configured" not in client.get("/admin/users").get_data(as_text=True)
+
+
+@pytest.fixture
+def certificate(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1, trusted by this test's TLS clients."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+def _tls_server(certificate, *, implicit: bool):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from .conftest import Mailbox, free_port
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"ana", b"s3cr/t"))
+
+    mailbox = Mailbox()
+    options = {"ssl_context": context} if implicit else {"tls_context": context}
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        # With implicit TLS the whole connection is encrypted, but aiosmtpd does not know it.
+        auth_require_tls=not implicit,
+        require_starttls=not implicit,
+        **options,
+    )
+    return controller, mailbox, logins
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "ssl"])
+def test_credentials_travel_over_tls_only(app, runner, certificate, scheme):
+    controller, mailbox, logins = _tls_server(certificate, implicit=scheme == "ssl")
+    controller.start()
+    try:
+        port = controller.port
+        url = (
+            f"smtps://ana:s3cr%2Ft@127.0.0.1:{port}"
+            if scheme == "ssl"
+            else f"smtp://ana:s3cr%2Ft@127.0.0.1:{port}?starttls=yes"
+        )
+        app.config["SMTP_URL"] = url
+        assert _send_test(runner).exit_code == 0
+        assert logins == [(b"ana", b"s3cr/t")]
+        assert len(mailbox.messages) == 1
+    finally:
+        controller.stop()
