@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_security(app)
     configure_assets(app)
     configure_search(app)
+    configure_jobs(app)
     configure_cli(app)
     return app
 
@@ -124,6 +125,13 @@ def configure_search(app: Flask) -> None:
     from . import search
 
     search.init_app(app)
+
+
+def configure_jobs(app: Flask) -> None:
+    from . import jobs, notifications
+
+    jobs.init_app(app)
+    notifications.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

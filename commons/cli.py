@@ -62,6 +62,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(territories_group)
     app.cli.add_command(import_yeswiki_command)
     app.cli.add_command(import_mediawiki_command)
+    from . import cli_background
+
+    cli_background.init_app(app.cli)
 
 
 @click.group("user")

@@ -39,6 +39,24 @@ DEFAULTS: dict[str, Any] = {
     #: The wiki's public address, e.g. "https://wiki.example.org"; absolute URLs use it,
     #: never the request's Host. None: each request's own host (pages cached per host).
     "BASE_URL": None,
+    #: Outgoing mail: "smtp://user:password@host:587?starttls=yes", "smtps://host:465";
+    #: None writes each mail to <instance>/outbox/ as an .eml file instead.
+    "SMTP_URL": None,
+    "MAIL_FROM": None,  # None: "<SITE_NAME> <noreply@localhost>"
+    "OUTBOX_DIR": None,  # None: <instance>/outbox
+    #: "redis://127.0.0.1:6379/0" runs background jobs on RQ (`commons worker`);
+    #: None runs them in a thread of the process that asked for them.
+    "REDIS_URL": None,
+    "JOB_QUEUE": "commons",
+    #: Seconds between the attempts of a failed job (one retry per value).
+    "JOB_RETRY_DELAYS": ["30", "300", "1800"],
+    #: Seconds a watched page must stay quiet before its "immediate" notification leaves,
+    #: so one editing session makes one mail.
+    "NOTIFICATION_DELAY": 600,
+    #: Email verification: "optional" (a link is mailed; mails about changes and password
+    #: resets go to any address), "required" (registration needs an address, and only
+    #: verified addresses get mails), "off" (no verification mail).
+    "EMAIL_VERIFICATION": "optional",
 }
 
 
@@ -74,6 +92,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         instance_path, "territories.json.gz"
     )
     settings["IMPORTS_DIR"] = settings["IMPORTS_DIR"] or os.path.join(instance_path, "imports")
+    settings["OUTBOX_DIR"] = settings["OUTBOX_DIR"] or os.path.join(instance_path, "outbox")
     if settings["DEFAULT_LOCALE"] not in settings["LOCALES"]:
         raise ValueError(f"COMMONS_DEFAULT_LOCALE must be one of {settings['LOCALES']}")
     if not settings["SECRET_KEY"]:

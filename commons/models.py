@@ -403,3 +403,96 @@ class MediaVersion(db.Model):
     author: Mapped[User | None] = relationship()
 
     __table_args__ = (UniqueConstraint("media_id", "number", name="uq_media_versions_number"),)
+
+
+class PasswordResetRequest(db.Model):
+    """A "forgot your password" request, by address asked and by client, for throttling."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The email address as typed, case-folded: known or not, it is throttled alike.
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class WatchTarget(enum.StrEnum):
+    """What a user can follow: one page (by id, so renames keep it), a tag, a kind."""
+
+    PAGE = "page"
+    TAG = "tag"
+    KIND = "kind"
+
+
+class Watch(db.Model):
+    """A user follows a page, a tag or a kind, and is told about their changes."""
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    target_type: Mapped[str] = mapped_column(String(8))
+    #: The page's id (as text), the tag's name or the kind.
+    target: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "target_type", "target", name="uq_watches_user_target"),
+        Index("ix_watches_target", "target_type", "target"),
+    )
+
+
+class NotificationFrequency(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+class NotificationSettings(db.Model):
+    """How and when a user hears about what they follow; absent means the defaults."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    frequency: Mapped[str] = mapped_column(
+        String(16), default=NotificationFrequency.IMMEDIATE.value
+    )
+    #: Follow the pages one creates.
+    watch_created: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PendingNotification(db.Model):
+    """A change a user is to be told about; ``sent_at`` is set when its batch left."""
+
+    __tablename__ = "pending_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    revision: Mapped[Revision] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "revision_id", name="uq_pending_notifications_revision"),
+        Index("ix_pending_notifications_user_sent", "user_id", "sent_at"),
+    )
+
+
+class VerifiedEmail(db.Model):
+    """The address a user proved to read, by a mailed link; it is verified while it is
+    still ``User.email``."""
+
+    __tablename__ = "verified_emails"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

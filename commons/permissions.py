@@ -87,3 +87,8 @@ def can_manage_tokens(user: User | None) -> bool:
 def can_manage_accounts(user: User | None) -> bool:
     """Admins list accounts, change roles and block or unblock users."""
     return _has_role(user, Role.ADMIN)
+
+
+def can_watch(user: User | None) -> bool:
+    """Every account (whatever its role) follows pages and gets notified of their changes."""
+    return _has_role(user, Role.READER)

@@ -57,6 +57,8 @@ def _settings(tmp_path, **overrides) -> dict:
         "SECRET_KEY": "test-secret",
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
+        # A failed job (say, a mail to a server a test stopped) is retried once, soon.
+        "JOB_RETRY_DELAYS": ["1"],
     }
     settings.update(overrides)
     return settings
@@ -83,8 +85,9 @@ def app(tmp_path) -> Iterator[Flask]:
     app = make_app(tmp_path)
     with app.app_context():
         yield app
-        # A search thread (catching up, merging) must not outlive the test's database.
+        # A search thread (catching up, merging) or a job must not outlive the test's database.
         app.extensions["commons_search"].wait_for_background(30)
+        app.extensions["commons_jobs"].wait(30)
         db.session.remove()
         db.engine.dispose()
 
@@ -96,6 +99,7 @@ def csrf_app(tmp_path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         app.extensions["commons_search"].wait_for_background(30)
+        app.extensions["commons_jobs"].wait(30)
         db.session.remove()
         db.engine.dispose()
 
@@ -216,3 +220,42 @@ def fresh_commons(app, tmp_path):
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+class Mailbox:
+    """What a real SMTP server on loopback (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.original_content, policy=default)
+        message.envelope_recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback; yields ``(url, mailbox)``."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", mailbox
+    finally:
+        controller.stop()

@@ -251,12 +251,28 @@ CASES = [
     ),
     Case("DELETE", "/api/v1/tokens/3", ACCOUNTS, done=_token_gone_after_creation("api")),
     Case("POST", "/account/tokens/2/revoke", ACCOUNTS, done=_token_gone_after_creation("page")),
+    # Mail, following and the account page.
+    Case("GET", "/password/reset", EVERYONE),
+    Case("POST", "/password/reset", EVERYONE, data={"email": "personne@example.org"}),
+    Case("POST", "/wiki/ouverte/watch", ACCOUNTS),
+    Case("POST", "/tag/partage/watch", ACCOUNTS),
+    Case("POST", "/kind/page/watch", ACCOUNTS),
+    Case("GET", "/watchlist", ACCOUNTS),
+    Case("POST", "/watchlist/settings", ACCOUNTS, data={"frequency": "daily"}),
+    Case("GET", "/account", ACCOUNTS),
+    Case("POST", "/account/email", ACCOUNTS, data={"email": "compte@example.org"}),
+    Case("POST", "/account/language", ACCOUNTS, data={"locale": "fr"}),
     # Last: logging out ends the session the cases above rely on.
     Case("POST", "/logout", EVERYONE),
 ]
 
-#: Routes that need no case: they only exist for the browser's convenience.
-NOT_COVERED: set[str] = set()
+#: Routes that need no case: the signed link in their address, not a role, decides
+#: (tests/test_password_reset.py, test_notifications.py and test_profile.py try them).
+NOT_COVERED: set[str] = {
+    "/password/reset/<token>",
+    "/notifications/unsubscribe/<token>",
+    "/account/email/verify/<token>",
+}
 
 
 def _setup(member, editor) -> None:

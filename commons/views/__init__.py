@@ -22,8 +22,12 @@ def register_blueprints(app: Flask) -> None:
         feeds,
         media,
         misc,
+        notifications,
+        password,
+        profile,
         search,
         thesaurus,
+        watching,
         wiki,
     )
 
@@ -40,6 +44,10 @@ def register_blueprints(app: Flask) -> None:
         misc,
         experiments,
         thesaurus,
+        password,
+        watching,
+        notifications,
+        profile,
     )
     for module in blueprints:
         app.register_blueprint(module.bp)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth, permissions
+from .. import auth, mail, permissions
 from ..extensions import db
 from ..login import acting_user, permission_required
 from ..models import Role, User
@@ -28,6 +28,7 @@ def users() -> str:
         users=found,
         roles=[role.value for role in Role],
         pagination=Pagination(number, per_page, total),
+        outbox=current_app.config["OUTBOX_DIR"] if mail.uses_outbox() else None,
     )
 
 

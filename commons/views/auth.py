@@ -17,8 +17,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import auth
-from ..errors import CommonsError
+from .. import auth, email_verification
+from ..errors import CommonsError, ValidationError
 from ..login import acting_user, client_address
 from ..models import User
 from ..security import local_path
@@ -82,16 +82,21 @@ def register() -> Any:
         form = RegisterForm()
         try:
             form.validated()
+            email = form.email.data or None
+            if email is None and email_verification.mode() == "required":
+                raise ValidationError(_("This wiki needs an email address for every account."))
             user = auth.register(
                 form.name.data,
                 form.password.data,
-                email=form.email.data or None,
+                email=email,
                 address=client_address(),
             )
         except CommonsError as error:
             return render_template(
                 "register.html", name=form.name.data, error=error.message
             ), error.status
+        if user.email and email_verification.mode() != "off":
+            email_verification.send_link(user, user.email, base_url=request.host_url)
         _start_session(user)
         flash(_("Your account is ready. Welcome, %(name)s.", name=user.name), "success")
         return redirect(url_for("wiki.home"))
