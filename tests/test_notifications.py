@@ -8,11 +8,14 @@ import time
 import pytest
 
 from commons import auth as accounts
-from commons import jobs, pages, watching
+from commons import jobs, moderation, page_moves, pages, watching
 from commons.extensions import db
 from commons.models import WatchTarget
 
 from .conftest import PASSWORD
+
+#: Services only flush: each direct call here commits, as its request would.
+pytestmark = pytest.mark.usefixtures("commit_each_change")
 
 
 @pytest.fixture
@@ -105,8 +108,8 @@ def test_a_deleted_page_or_a_hidden_revision_is_not_revealed(
     db.session.commit()
     secret = _edit(first, editor, "Un numéro de téléphone.\n", summary="ajout du numéro")
     _edit(second, editor, "Rien de secret.\n", summary="sans secret")
-    pages.set_revision_hidden(secret, True, author=admin)
-    pages.delete(second, author=editor)
+    moderation.set_revision_hidden(secret, True, author=admin)
+    page_moves.delete(second, author=editor)
     assert runner.invoke(args=["digest", "send"]).exit_code == 0
     assert jobs.wait(30)
     assert [m for m in mailbox.messages if m["To"] == "lea@example.org"] == []

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from commons import jobs, pages, watching
+import pytest
+
+from commons import jobs, page_moves, pages, watching
 from commons.models import WatchTarget
 
 from .conftest import english
+
+#: Services only flush: each direct call here commits, as its request would.
+pytestmark = pytest.mark.usefixtures("commit_each_change")
 
 
 def _make(author, title="Monnaie locale", **kw):
@@ -77,7 +82,7 @@ def test_the_watch_form_needs_its_csrf_token(csrf_app, member, editor):
 def test_deleted_pages_leave_a_members_watchlist(client, auth, member, editor):
     page = _make(editor)
     watching.watch(member, WatchTarget.PAGE, page)
-    pages.delete(page, author=editor)
+    page_moves.delete(page, author=editor)
     auth.login(member)
     assert "Monnaie locale" not in client.get("/watchlist").get_data(as_text=True)
     assert watching.latest_changes(member) == []
