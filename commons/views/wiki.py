@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from .. import (
     charts,
     credits,
+    diff_rows,
     diffs,
     licenses,
     page_queries,
@@ -354,6 +355,7 @@ def diff(slug: str) -> str:
         old=old_rev,
         new=new_rev,
         lines=lines,
+        rows=diff_rows.rows(lines),
         stats=diffs.stats(lines),
         hidden=hidden,
         too_large=too_large,
