@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_MEDIA_BYTES": 20_000_000,
     "ANONYMOUS_EDITING": False,
     "REGISTRATION_OPEN": True,
+    #: The version of the contributors' terms: a new one asks everyone to agree again.
+    "TERMS_VERSION": "1",
     "DEMO_CONTENT": True,
     "PAGE_SIZE": 50,
     "SITE_NAME": "commons",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import attribution, page_queries, pages
+from commons import attribution, page_queries, pages, search
 from commons.errors import EditConflict, Forbidden, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Redirect, Revision
@@ -209,3 +209,33 @@ def test_listing_and_counts(member):
     assert dict(page_queries.tag_counts()) == {"x": 2, "y": 1}
     found, total = page_queries.list_pages(tag="x")
     assert total == 2 and [p.title for p in found] == ["A", "C"]
+
+
+def test_tags_keep_their_spelling_and_match_without_case_or_accents(client, member):
+    pages.save(None, title="Réseau", body="x", author=member, tags=["ESS", "Gard", "ess"])
+    second = pages.save(
+        None, title="Autre", body="y", author=member, tags=["ess", "gard", "Évaluation"]
+    )
+    pages.save(None, title="Loin", body="z", author=member, tags=["evaluation"])
+
+    listing = client.get("/tag/ess").get_data(as_text=True)
+    accented = client.get("/tag/%C3%A9VALUATION").get_data(as_text=True)
+    tags_page = client.get("/tags").get_data(as_text=True)
+
+    assert page_queries.find("reseau").tag_names == ["ESS", "Gard"]
+    assert second.page.tag_names == ["ESS", "Évaluation", "Gard"]
+    assert second.revision.tags == ["ESS", "Évaluation", "Gard"]
+    assert page_queries.find("loin").tag_names == ["Évaluation"]
+    assert "Réseau" in listing and "Autre" in listing and "Loin" not in listing
+    assert "Autre" in accented and "Loin" in accented
+    assert 'href="/tag/ESS"' in tags_page and "/tag/ess" not in tags_page
+    assert {hit.slug for hit in search.search("", tag="gärd").hits} == {"reseau", "autre"}
+
+
+def test_retyping_a_tag_in_another_case_changes_nothing(member):
+    page = pages.save(None, title="Réseau", body="x", author=member, tags=["ESS"]).page
+
+    again = pages.save(page.slug, title="Réseau", body="x", author=member, tags=["ess"])
+
+    assert again.revision is None
+    assert page.tag_names == ["ESS"]

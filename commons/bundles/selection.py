@@ -16,6 +16,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Page, Tag, utcnow
 from ..slugs import slugify
+from ..text import tag_key
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
         if kind:
             query = query.where(Page.kind == kind)
         if tags:
-            query = query.join(Page.tags).where(Tag.name == tags[0])
+            query = query.join(Page.tags).where(Tag.key == tag_key(tags[0]))
         chosen = [(row[0], row[1]) for row in db.session.execute(query.order_by(Page.title))]
     elif selection.everything:
         chosen = [(row[0], row[1]) for row in db.session.execute(live.order_by(Page.title))]

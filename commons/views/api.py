@@ -223,6 +223,33 @@ def search() -> Response:
     )
 
 
+#: What ``GET /api/v1/suggest`` may be asked for, and what each answer holds.
+SUGGESTIONS = {"all": ("titles", "tags"), "titles": ("titles",), "tags": ("tags",)}
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completion as one types: titles of pages, then tags in use, holding ``q``."""
+    wanted = SUGGESTIONS.get(request.args.get("type", "all"))
+    if wanted is None:
+        raise ValidationError(_l("Ask for “titles”, “tags” or “all”."), code="suggest_type_invalid")
+    text = request.args.get("q", "")[:100]
+    titles = page_queries.suggest_titles(text) if "titles" in wanted else []
+    return jsonify(
+        {
+            "titles": [
+                {
+                    "slug": page.slug,
+                    "title": page.title,
+                    "url": url_for("wiki.view", slug=page.slug),
+                }
+                for page in titles
+            ],
+            "tags": page_queries.suggest_tags(text) if "tags" in wanted else [],
+        }
+    )
+
+
 def _caller() -> User:
     """The logged-in user; a visitor gets the API's 401."""
     user = acting_user()

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import (
+    agreements,
     charts,
     credits,
     diff_rows,
@@ -191,12 +192,24 @@ def credits_page(slug: str) -> str:
     )
 
 
+def _license_agreed(fields: dict[str, Any], page: Page | None) -> bool:
+    """Whether the acting user already agreed to the licence the form would save under."""
+    try:
+        chosen = licenses.normalize(fields.get("license")) if fields.get("license") else None
+    except CommonsError:
+        return False
+    return agreements.has_agreed(
+        acting_user(), chosen or (page.license if page else licenses.DEFAULT_LICENSE)
+    )
+
+
 def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) -> str:
     return render_template(
         "edit.html",
         page=page,
         slug=slug,
         fields=fields,
+        license_agreed=_license_agreed(fields, page),
         kinds=[k.value for k in Kind],
         licenses=licenses.all_licenses(),
         **extra,
@@ -236,7 +249,7 @@ def edit(slug: str) -> Any:
             coauthors=fields.get("coauthors", ""),
             attribution_parties=fields.get("attribution_parties", ""),
             source=form_source(request.form),
-            license_accepted="accept_license" in request.form,
+            license_accepted="accept_license" in request.form or _license_agreed(fields, page),
             expect_new="new_page" in request.form,
             author=user,
         )
@@ -247,6 +260,8 @@ def edit(slug: str) -> Any:
         ), 409
     except CommonsError as error:
         return _editor(page, slug, fields, error=error.message), error.status
+    if "accept_license" in request.form:
+        agreements.agree(user, result.page.license)
     if result.noop:
         flash(_("No change: the page is as it was."), "info")
     elif result.merged:
