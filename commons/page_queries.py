@@ -284,3 +284,13 @@ def suggest_tags(text: str, limit: int = 8) -> list[str]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def live_titles(slugs: Iterable[str]) -> list[tuple[str, str]]:
+    """(slug, title) of the live pages at ``slugs`` (old addresses followed), in that order."""
+    found: dict[str, str] = {}
+    for slug in list(dict.fromkeys(slugs))[:1000]:
+        page, _redirected = resolve(slug)
+        if page is not None and not page.deleted:
+            found.setdefault(page.slug, page.title)
+    return list(found.items())

@@ -7,6 +7,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 import warnings
 import zipfile
 from typing import Any
@@ -362,6 +363,38 @@ def test_selection_from_a_form_keeps_the_chosen_scope() -> None:
         bundles.Selection.from_mapping({"scope": "tout"})
     with pytest.raises(ValidationError):
         bundles.Selection.from_mapping({"slug": 3})
+
+
+def test_pages_picked_from_a_list_or_a_search_are_exported(client, editor, member, admin) -> None:
+    sample(editor, member, admin)
+    picked = {
+        "scope": "pages",
+        "pages": ["epicerie-solidaire", "ancien-titre", "epicerie-solidaire"],
+    }
+
+    listing = client.get("/pages").get_data(as_text=True)
+    results = client.get("/search?q=atelier").get_data(as_text=True)
+    form = client.get("/export?pages=epicerie-solidaire&pages=ancien-titre").get_data(as_text=True)
+    response = client.post("/export", data=picked)
+    missing = client.post("/export", data={"scope": "pages", "pages": ["brouillon"]})
+
+    assert 'name="pages" value="epicerie-solidaire"' in listing
+    assert 'name="pages" value="synthese-de-l-atelier"' in results
+    assert re.search(r'id="scope-pages" name="scope" value="pages" checked', form)
+    assert 'value="synthese-de-l-atelier" id="picked-synthese-de-l-atelier" checked' in form
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert sorted(page["slug"] for page in manifest["pages"]) == [
+        "epicerie-solidaire",
+        "synthese-de-l-atelier",
+    ]
+    assert manifest["selection"]["pages"] == ["epicerie-solidaire", "ancien-titre"]
+    assert missing.status_code == 404
+    assert bundles.Selection.from_mapping({"pages": "x", "slug": "y", "scope": "pages"}) == (
+        bundles.Selection(pages=("x",))
+    )
+    with pytest.raises(ValidationError):
+        bundles.Selection.from_mapping({"pages": [3]})
 
 
 # --- round trips ---------------------------------------------------------------------------------

@@ -283,3 +283,14 @@ def test_the_licence_agreement_is_remembered_until_the_licence_or_the_terms_chan
     assert asked()
     assert save("Cinq.\n").status_code == 400
     assert page_queries.get("epicerie-solidaire").current_revision.body == "Trois.\n"
+
+
+def test_import_is_in_the_menu_of_those_allowed_to_import(client, auth, member, editor):
+    auth.login(member)
+    as_member = client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login(editor)
+    as_editor = client.get("/").get_data(as_text=True)
+
+    assert 'href="/import"' not in as_member
+    assert 'href="/import"' in as_editor

@@ -23,7 +23,8 @@ from ..text import tag_key
 class Selection:
     """Which pages go into a bundle, and whether with their full history.
 
-    Rules, in order: a ``slug`` exports that page; a ``query`` exports the search
+    Rules, in order: a ``slug`` exports that page; ``pages`` (slugs picked from a list
+    or from search results) export those pages; a ``query`` exports the search
     results (narrowed by ``kind`` and ``tag``); ``kind`` and/or ``tag`` export the
     pages that have them; ``everything`` exports every live page.
     """
@@ -34,16 +35,18 @@ class Selection:
     query: str | None = None
     everything: bool = False
     history: bool = False
+    pages: tuple[str, ...] = ()
 
     #: The choices of the export form's "scope" field, each keeping one criterion.
-    SCOPES = ("page", "tag", "kind", "query", "all")
+    SCOPES = ("page", "pages", "tag", "kind", "query", "all")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Selection:
         """Read a selection from a form or a JSON object.
 
-        Keys: ``slug``, ``tag``, ``kind``, ``query`` (or ``q``), ``all``, ``history``;
-        an optional ``scope`` (page, tag, kind, query, all) keeps only that criterion,
+        Keys: ``slug``, ``pages`` (a list, or a form's repeated field), ``tag``, ``kind``,
+        ``query`` (or ``q``), ``all``, ``history``; an optional ``scope`` (page, pages,
+        tag, kind, query, all) keeps only that criterion,
         so a form can hold every field and send the one chosen.
         """
         selection = cls(
@@ -53,6 +56,7 @@ class Selection:
             query=_option(data, "query") or _option(data, "q"),
             everything=_flag(data.get("all")),
             history=_flag(data.get("history")),
+            pages=_page_list(data),
         )
         scope = _option(data, "scope")
         if scope is None:
@@ -69,6 +73,7 @@ class Selection:
             query=selection.query if scope == "query" else None,
             everything=scope == "all",
             history=selection.history,
+            pages=selection.pages if scope == "pages" else (),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -80,12 +85,15 @@ class Selection:
             "query": self.query,
             "all": self.everything,
             "history": self.history,
+            "pages": list(self.pages),
         }
 
     def file_name(self) -> str:
         """A download name saying what the bundle holds: ``commons-tag-cafe-2024-05-01.zip``."""
         if self.slug:
             label = slugify(self.slug)
+        elif self.pages:
+            label = f"selection-{len(self.pages)}"
         elif self.query:
             label = "search-" + slugify(self.query)[:40].rstrip("-")
         elif self.kind or self.tag:
@@ -104,6 +112,34 @@ def _option(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() or None
 
 
+#: Pages one may pick by hand for one bundle.
+MAX_PICKED_PAGES = 1000
+
+
+def _page_list(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``pages`` picked: a form's repeated field or a JSON list of slugs."""
+    getlist = getattr(data, "getlist", None)
+    value = getlist("pages") if getlist is not None else data.get("pages")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(
+            _l("“pages” must be a list of page addresses."), code="selection_invalid"
+        )
+    picked = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    if len(picked) > MAX_PICKED_PAGES:
+        raise ValidationError(
+            _l(
+                "Pick at most %(limit)s pages, or export a tag, a kind or a search.",
+                limit=MAX_PICKED_PAGES,
+            ),
+            code="selection_invalid",
+        )
+    return picked
+
+
 def _flag(value: Any) -> bool:
     """Form checkboxes send "on", JSON sends true; both mean yes."""
     if isinstance(value, str):
@@ -119,10 +155,9 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
     """
     live = select(Page.id, Page.slug).where(Page.deleted.is_(False))
     if selection.slug:
-        page, _redirected = page_queries.resolve(selection.slug)
-        if page is None or page.deleted:
-            raise NotFound(_l("There is no page at “%(slug)s”.", slug=selection.slug[:80]))
-        return [(page.id, page.slug)]
+        return [_live(selection.slug)]
+    if selection.pages:
+        return list(dict.fromkeys(_live(slug) for slug in selection.pages))
     kind = pages.clean_kind(selection.kind) if selection.kind else None
     tags = pages.clean_tags([selection.tag]) if selection.tag else []
     if selection.query:
@@ -144,12 +179,23 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
         chosen = [(row[0], row[1]) for row in db.session.execute(live.order_by(Page.title))]
     else:
         raise ValidationError(
-            _l("Choose what to export: a page, a tag, a kind, a search or everything."),
+            _l(
+                "Choose what to export: a page, pages from a list, a tag, a kind, a search "
+                "or everything."
+            ),
             code="selection_empty",
         )
     if not chosen:
         raise NotFound(_l("No page matches this choice: there is nothing to export."))
     return chosen
+
+
+def _live(slug: str) -> tuple[int, str]:
+    """The id and current slug of the live page at ``slug``; NotFound otherwise."""
+    page, _redirected = page_queries.resolve(slug)
+    if page is None or page.deleted:
+        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug[:80]))
+    return page.id, page.slug
 
 
 def _search_slugs(query: str, kind: str | None, tag: str | None) -> list[str]:

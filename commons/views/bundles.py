@@ -20,6 +20,7 @@ bp = Blueprint("bundles", __name__)
 #: Which export choice a query argument stands for.
 SCOPE_FIELDS = (
     ("page", "slug"),
+    ("pages", "pages"),
     ("query", "q"),
     ("query", "query"),
     ("tag", "tag"),
@@ -45,6 +46,7 @@ def _export_form(fields: dict[str, Any], error: object = None, status: int = 200
         error=error,
         kinds=[kind.value for kind in Kind],
         tags=page_queries.tag_counts(),
+        picked=page_queries.live_titles(fields.get("pages") or []),
     ), status
 
 
@@ -53,14 +55,15 @@ def export() -> Any:
     """Choose pages (one page, a tag, a kind, a search, everything) and download their bundle."""
     if request.method == "GET":
         # Links from a page, a tag, a kind or a search arrive with that choice made.
-        fields = request.args.to_dict()
+        fields: dict[str, Any] = {**request.args.to_dict(), "pages": request.args.getlist("pages")}
         given = [scope for scope, key in SCOPE_FIELDS if fields.get(key)]
         fields.setdefault("scope", given[0] if given else "all")
         return _export_form(fields)
     try:
         return _send(bundles.Selection.from_mapping(request.form))
     except CommonsError as error:
-        return _export_form(request.form.to_dict(), error.message, error.status)
+        fields = {**request.form.to_dict(), "pages": request.form.getlist("pages")}
+        return _export_form(fields, error.message, error.status)
 
 
 @bp.route("/import", methods=["GET", "POST"])
