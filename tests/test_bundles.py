@@ -286,7 +286,9 @@ def test_standalone_page_links_inside_the_bundle_and_fetches_nothing(
     files = members(export(bundles.Selection(everything=True)))
     html = files["pages/epicerie-solidaire.html"].decode()
     assert 'href="outils-d-animation-de-la-cooperation.html"' in html
-    assert f'href="{BASE}wiki/page-absente/edit"' in html  # a page not in the bundle
+    assert f'href="{BASE}wiki/page-absente"' in html  # a page not in the bundle
+    assert "/edit" not in html
+    assert '<pre class="credit">' in html  # the suggested credit line wraps
     assert 'href="/' not in html and "<script" not in html and "src=" not in html
     assert "<style>" in html and 'rel="stylesheet"' not in html
     assert 'class="tasl"' in html and 'href="../licenses/CC-BY-SA-4.0.txt"' in html
