@@ -847,6 +847,30 @@ def test_import_page_shows_the_report(client, auth, editor) -> None:
     assert page_queries.get("outil").current_revision.author_name == "Camille"
 
 
+def test_an_import_is_previewed_then_confirmed_without_uploading_again(
+    client, auth, editor
+) -> None:
+    auth.login(editor)
+    upload = {
+        "bundle": (io.BytesIO(bundle_of(minimal_manifest())), "b.zip"),
+        "on_conflict": "skip",
+        "preview": "1",
+    }
+
+    preview = client.post("/import", data=upload, content_type="multipart/form-data")
+    written_by_the_preview = counts()
+    confirmed = client.post("/import", data={"on_conflict": "skip"})
+    again = client.post("/import", data={"on_conflict": "skip"})
+
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert "Aperçu" in text and 'href="/wiki/outil"' in text
+    assert written_by_the_preview == (0, 0)
+    assert confirmed.status_code == 200
+    assert page_queries.get("outil").current_revision.author_name == "Camille"
+    assert again.status_code == 400  # the kept bundle was imported once, then forgotten
+
+
 def test_import_page_shows_what_is_wrong(client, auth, editor) -> None:
     auth.login(editor)
     upload = {"bundle": (io.BytesIO(b"nope"), "b.zip")}

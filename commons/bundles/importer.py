@@ -99,8 +99,12 @@ def import_bundle(
     on_conflict: str | None = "skip",
     importer: User | None = None,
     progress: Progress | None = None,
+    preview: bool = False,
 ) -> ImportReport:
     """Check a whole bundle, then import its pages in one transaction.
+
+    With ``preview``, everything is done, then undone: the report says what an import
+    would do, and nothing is kept.
 
     ``importer`` is the acting user (an editor or admin); None is the command line, which
     has the server's rights. Imported revisions keep their authors (as external authors,
@@ -124,7 +128,7 @@ def import_bundle(
     with open_bundle(stream, progress=_half(progress, 0)) as bundle:
         media_steps = _plan_media(bundle, choice)
         steps = _plan(bundle, choice)
-        report = ImportReport(source=bundle.source, on_conflict=choice)
+        report = ImportReport(source=bundle.source, on_conflict=choice, preview=preview)
         files = media.NewFiles()
         try:
             revisions = _apply(
@@ -136,6 +140,10 @@ def import_bundle(
                 _half(progress, 1),
                 imported_by=importer.name if importer else None,
             )
+            if preview:
+                db.session.rollback()
+                files.discard()
+                return report
             pages.commit(revisions)
         except IntegrityError as error:
             db.session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, session
 from flask_babel import lazy_gettext as _l
 
 from .. import bundles, page_queries, permissions
@@ -69,21 +69,39 @@ def export() -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required(permissions.can_import)
 def import_() -> Any:
-    """Upload a bundle, choose what happens to existing pages, and see the report."""
+    """Upload a bundle, choose what happens to existing pages, preview, and see the report.
+
+    A preview keeps the bundle (its token in the session) until the import is confirmed.
+    """
     if request.method == "GET":
         return render_template("import.html", on_conflict="skip")
     on_conflict = request.form.get("on_conflict", "skip")
     upload = request.files.get("bundle")
+    previewing = "preview" in request.form
+    kept = session.pop("pending_import", None)
+    uploaded = upload is not None and bool(upload.filename)
+    confirmed = None if previewing or uploaded else bundles.pending.path(kept)
+    if kept and confirmed is None:
+        bundles.pending.forget(kept)
     try:
-        if upload is None or not upload.filename:
+        if confirmed is None and not uploaded:
             raise ValidationError(_l("Choose a bundle (.zip file) to import."), code="no_file")
-        report = bundles.import_bundle(
-            upload.stream, on_conflict=on_conflict, importer=acting_user()
-        )
+        if previewing:
+            kept = bundles.pending.keep(upload.stream)
+            confirmed = bundles.pending.path(kept)
+        with confirmed.open("rb") if confirmed else upload.stream as stream:
+            report = bundles.import_bundle(
+                stream, on_conflict=on_conflict, importer=acting_user(), preview=previewing
+            )
     except CommonsError as error:
+        bundles.pending.forget(kept)
         return render_template(
             "import.html", on_conflict=on_conflict, error=error.message
         ), error.status
+    if previewing:
+        session["pending_import"] = kept
+    else:
+        bundles.pending.forget(kept)
     return render_template("import.html", on_conflict=on_conflict, report=report)
 
 
