@@ -140,6 +140,24 @@ class LicenseAgreement(db.Model):
     agreed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ImportLog(db.Model):
+    """One bundle imported: who, from where, when, and what it created, merged or skipped
+    (MediaWiki's import log); administrators read it."""
+
+    __tablename__ = "import_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: None for the command line (or an account deleted since).
+    importer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    importer_name: Mapped[str | None] = mapped_column(String(80))
+    #: The exporting commons' address, when the bundle says it.
+    source: Mapped[str | None] = mapped_column(String(2000))
+    on_conflict: Mapped[str] = mapped_column(String(8))
+    #: ``{"created": [slug...], "merged": [...], "skipped": [...], "media_created": ...}``.
+    changes: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+
+
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
 

@@ -871,6 +871,24 @@ def test_an_import_is_previewed_then_confirmed_without_uploading_again(
     assert again.status_code == 400  # the kept bundle was imported once, then forgotten
 
 
+def test_imports_are_logged_for_administrators(client, auth, editor, admin) -> None:
+    auth.login(editor)
+    upload = {"bundle": (io.BytesIO(bundle_of(minimal_manifest())), "b.zip"), "preview": "1"}
+    client.post("/import", data=upload, content_type="multipart/form-data")
+    empty_after_preview = bundles.import_log.list_imports()[1]
+    client.post("/import", data={"on_conflict": "skip"})
+    refused = client.get("/admin/imports")
+    auth.logout()
+    auth.login(admin)
+
+    log = client.get("/admin/imports").get_data(as_text=True)
+
+    assert empty_after_preview == 0
+    assert refused.status_code == 403
+    assert "par eddy" in log and 'href="/wiki/outil"' in log
+    assert 'href="/admin/imports"' in log  # in the administrator's menu
+
+
 def test_import_page_shows_what_is_wrong(client, auth, editor) -> None:
     auth.login(editor)
     upload = {"bundle": (io.BytesIO(b"nope"), "b.zip")}

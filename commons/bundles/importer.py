@@ -26,6 +26,7 @@ from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
 from ..slugs import MAX_SLUG_LENGTH
+from . import import_log
 from .import_report import ImportedMedia, ImportedPage, ImportReport
 from .layout import CHUNK, SPOOL_IN_MEMORY, Progress, media_url, page_url
 from .manifest import Bundle, BundlePage, BundleRevision, open_bundle
@@ -144,6 +145,7 @@ def import_bundle(
                 db.session.rollback()
                 files.discard()
                 return report
+            import_log.record(report, importer)
             pages.commit(revisions)
         except IntegrityError as error:
             db.session.rollback()

@@ -54,6 +54,7 @@ PAGES_BY_ACCOUNT: dict[str | None, list[str]] = {
         f"/wiki/{SLUG}/history",
         f"/wiki/{SLUG}/rename",
         "/admin/users",
+        "/admin/imports",
         "/import",
     ],
 }
