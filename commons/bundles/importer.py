@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import attribution, licenses, media, pages, permissions
+from .. import attribution, licenses, media, pages, permissions, transaction
 from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
@@ -142,7 +142,7 @@ def import_bundle(
                 imported_by=importer.name if importer else None,
             )
             if preview:
-                db.session.rollback()
+                transaction.rollback()
                 files.discard()
                 return report
             import_log.record(report, importer)
