@@ -40,6 +40,7 @@ PAGES_BY_ACCOUNT: dict[str | None, list[str]] = {
         "/login",
         "/register",
         "/export",
+        "/export?pages=bienvenue&pages=epicerie-solidaire-en-circuits-courts",
         "/wiki/page-qui-n-existe-pas",
     ],
     "marie": [
