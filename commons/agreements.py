@@ -7,6 +7,7 @@ licence, until the terms change (the ``TERMS_VERSION`` setting). Services only f
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
 from .models import LicenseAgreement, User, utcnow
@@ -25,13 +26,17 @@ def has_agreed(user: User | None, license: str) -> bool:
 
 
 def agree(user: User | None, license: str) -> None:
-    """Remember that ``user`` agreed to ``license`` under the current terms."""
+    """Remember that ``user`` agreed to ``license`` under the current terms.
+
+    One statement that inserts or updates, so two saves at once by the same person
+    (two tabs) both succeed.
+    """
     if user is None or user.id is None:
         return
-    agreement = db.session.get(LicenseAgreement, (user.id, license))
-    if agreement is None:
-        agreement = LicenseAgreement(user_id=user.id, license=license)
-        db.session.add(agreement)
-    agreement.terms_version = _terms_version()
-    agreement.agreed_at = utcnow()
-    db.session.flush()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"terms_version": _terms_version(), "agreed_at": utcnow()}
+    statement = insert(LicenseAgreement).values(user_id=user.id, license=license, **values)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["user_id", "license"], set_=values)
+    )
