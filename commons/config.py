@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BOOKLET_PAGES": 300,  # larger selections are refused as PDF (a bundle holds any)
     "ANONYMOUS_EDITING": False,
     "REGISTRATION_OPEN": True,
+    #: The version of the contributors' terms: a new one asks everyone to agree again.
+    "TERMS_VERSION": "1",
     "DEMO_CONTENT": True,
     "PAGE_SIZE": 50,
     "SITE_NAME": "commons",

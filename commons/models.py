@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .text import tag_key
 
 
 def utcnow() -> datetime:
@@ -125,6 +126,38 @@ class TokenScope(enum.StrEnum):
     WRITE = "write"
 
 
+class LicenseAgreement(db.Model):
+    """A contributor agreed to release their contributions under ``license``, as the
+    terms of ``terms_version`` say; asked again when the licence or the terms change."""
+
+    __tablename__ = "license_agreements"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    license: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terms_version: Mapped[str] = mapped_column(String(32))
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportLog(db.Model):
+    """One bundle imported: who, from where, when, and what it created, merged or skipped
+    (MediaWiki's import log); administrators read it."""
+
+    __tablename__ = "import_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: None for the command line (or an account deleted since).
+    importer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    importer_name: Mapped[str | None] = mapped_column(String(80))
+    #: The exporting commons' address, when the bundle says it.
+    source: Mapped[str | None] = mapped_column(String(2000))
+    on_conflict: Mapped[str] = mapped_column(String(8))
+    #: ``{"created": [slug...], "merged": [...], "skipped": [...], "media_created": ...}``.
+    changes: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+
+
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
 
@@ -151,10 +184,19 @@ class PageTag(db.Model):
 
 
 class Tag(db.Model):
+    """A tag as first written ("ESS", "Gard"); pages find it by its folded ``key``."""
+
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The name without case or accents (``text.tag_key``): "ESS", "ess" and "Éss" are one tag.
+    key: Mapped[str] = mapped_column(
+        String(64),
+        unique=True,
+        index=True,
+        default=lambda context: tag_key(context.get_current_parameters()["name"]),
+    )
 
 
 class Theme(db.Model):
@@ -219,7 +261,7 @@ class Page(db.Model):
     current_revision: Mapped[Revision | None] = relationship(
         foreign_keys=[current_revision_id], post_update=True
     )
-    tags: Mapped[list[Tag]] = relationship(secondary="page_tags", order_by="Tag.name")
+    tags: Mapped[list[Tag]] = relationship(secondary="page_tags", order_by="Tag.key")
 
     @property
     def tag_names(self) -> list[str]:

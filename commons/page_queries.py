@@ -19,6 +19,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from .errors import found
 from .extensions import db
 from .models import Kind, Link, MediaVersion, Page, Redirect, Revision, Tag, VisibilityChange
+from .slugs import slugify
+from .text import tag_key
 
 
 def find(slug: str, *, include_deleted: bool = False) -> Page | None:
@@ -225,7 +227,7 @@ def list_pages(
     if kind:
         query = query.where(Page.kind == kind)
     if tag:
-        query = query.join(Page.tags).where(Tag.name == tag)
+        query = query.join(Page.tags).where(Tag.key == tag_key(tag))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = query.options(selectinload(Page.tags)).order_by(Page.title)
     pages = list(db.session.scalars(ordered.offset(offset).limit(limit)))
@@ -249,10 +251,64 @@ def tag_counts(*, most_used: int | None = None) -> list[tuple[str, int]]:
     """
     count = func.count(Page.id)
     query = (
-        select(Tag.name, count).join(Page.tags).where(Page.deleted.is_(False)).group_by(Tag.name)
+        select(Tag.name, count, Tag.key)
+        .join(Page.tags)
+        .where(Page.deleted.is_(False))
+        .group_by(Tag.name, Tag.key)
     )
     if most_used is not None:
-        top = query.order_by(count.desc(), Tag.name).limit(most_used).subquery()
-        query = select(top.c.name, top.c[1])
-        return sorted(((name, n) for name, n in db.session.execute(query).all()))
-    return [(name, n) for name, n in db.session.execute(query.order_by(Tag.name)).all()]
+        top = query.order_by(count.desc(), Tag.key).limit(most_used).subquery()
+        query = select(top.c.name, top.c[1], top.c.key)
+        return [
+            (name, n)
+            for name, n, _key in sorted(db.session.execute(query).all(), key=lambda row: row[2])
+        ]
+    return [(name, n) for name, n, _key in db.session.execute(query.order_by(Tag.key)).all()]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def suggest_titles(text: str, limit: int = 8) -> list[Page]:
+    """Live pages whose title holds ``text`` (case and accents aside), those starting
+    with it first; what the editor and the search box suggest as one types."""
+    wanted = slugify(text)
+    if not wanted:
+        return []
+    starts = Page.slug.like(f"{wanted}%")
+    query = (
+        select(Page)
+        .where(Page.deleted.is_(False), Page.slug.like(f"%{wanted}%"))
+        .order_by(starts.desc(), Page.title)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def suggest_tags(text: str, limit: int = 8) -> list[str]:
+    """Tags in use whose key holds ``text``, those starting with it first, then the most used."""
+    wanted = tag_key(text)
+    if not wanted:
+        return []
+    pattern = _like_escaped(wanted)
+    starts = Tag.key.like(f"{pattern}%", escape="\\")
+    query = (
+        select(Tag.name)
+        .join(Page.tags)
+        .where(Page.deleted.is_(False), Tag.key.like(f"%{pattern}%", escape="\\"))
+        .group_by(Tag.name, Tag.key)
+        .order_by(starts.desc(), func.count(Page.id).desc(), Tag.key)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def live_titles(slugs: Iterable[str]) -> list[tuple[str, str]]:
+    """(slug, title) of the live pages at ``slugs`` (old addresses followed), in that order."""
+    found: dict[str, str] = {}
+    for slug in list(dict.fromkeys(slugs))[:1000]:
+        page, _redirected = resolve(slug)
+        if page is not None and not page.deleted:
+            found.setdefault(page.slug, page.title)
+    return list(found.items())

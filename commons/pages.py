@@ -52,6 +52,7 @@ from .models import (
 )
 from .page_queries import find, get_revision, visible_fields, visible_text
 from .slugs import MAX_SLUG_LENGTH, is_slug, slugify
+from .text import tag_key
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
@@ -126,16 +127,19 @@ def clean_kind(kind: str | None) -> str:
 
 
 def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
-    """Normalise tags: lower-case, trimmed, deduplicated, sorted."""
+    """Normalise tags: trimmed, their spelling kept, deduplicated and sorted by their key.
+
+    Tags differing only by case or accents are one tag: the first spelling is kept.
+    """
     if tags is None:
         return []
     if isinstance(tags, str):
         tags = tags.split(",")
-    cleaned: set[str] = set()
+    cleaned: dict[str, str] = {}
     for raw in tags:
         if not isinstance(raw, str):
             raise ValidationError(_l("Tags must be text."), code="tags_invalid")
-        tag = " ".join(raw.split()).lower()
+        tag = " ".join(raw.split())
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
@@ -147,12 +151,12 @@ def clean_tags(tags: Iterable[str] | str | None) -> list[str]:
                 ),
                 code="tags_invalid",
             )
-        cleaned.add(tag)
+        cleaned.setdefault(tag_key(tag), tag)
     if len(cleaned) > MAX_TAGS:
         raise ValidationError(
             _l("A page can have at most %(limit)s tags.", limit=MAX_TAGS), code="tags_invalid"
         )
-    return sorted(cleaned)
+    return [cleaned[key] for key in sorted(cleaned)]
 
 
 def clean_body(body: str | None) -> str:
@@ -186,11 +190,15 @@ def require(allowed: bool) -> None:
 
 
 def set_tags(page: Page, names: list[str]) -> None:
-    """Give ``page`` these tags, creating the ones the wiki does not have yet."""
-    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    """Give ``page`` these tags, creating the ones the wiki does not have yet.
+
+    A tag the wiki already has keeps its spelling, whatever the case or accents of ``names``.
+    """
+    keys = {tag_key(name): name for name in names}
+    existing = {t.key: t for t in db.session.scalars(select(Tag).where(Tag.key.in_(keys)))}
     tags = []
-    for name in names:
-        tag = existing.get(name)
+    for key, name in keys.items():
+        tag = existing.get(key)
         if tag is None:
             tag = Tag(name=name)
             db.session.add(tag)
@@ -490,7 +498,7 @@ def save(
     changed_meta = (
         title != page.title
         or kind != page.kind
-        or tag_names != page.tag_names
+        or list(map(tag_key, tag_names)) != list(map(tag_key, page.tag_names))
         or new_license != page.license
         or (parties is not None and parties != page.attribution_parties)
         or (not keep_source and source != page.source)

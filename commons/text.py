@@ -25,6 +25,11 @@ def fold(text: str) -> str:
     return plain.lower().translate(_LIGATURES)
 
 
+def tag_key(name: str) -> str:
+    """What tags are matched by: "ESS", "ess" and " Éss " are the same tag."""
+    return " ".join(fold(name).split())
+
+
 def has_control_characters(text: str) -> bool:
     """True when ``text`` holds an invisible control character such as U+0001."""
     return CONTROL_CHARACTERS.search(text) is not None

@@ -148,3 +148,37 @@ def test_unknown_page_is_json_404(client):
     response = client.get("/api/v1/pages/nope")
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
+
+
+def test_suggestions_give_titles_then_tags_whatever_the_case_and_accents(client, member):
+    for title, tags in (
+        ("Financer un tiers-lieu", ["Financement"]),
+        ("Épicerie et finances", ["finances", "ESS"]),
+        ("Réseau", ["financement"]),
+    ):
+        pages.save(None, title=title, body="x", author=member, tags=tags)
+
+    everything = client.get("/api/v1/suggest?q=FIN").get_json()
+    titles = client.get("/api/v1/suggest?q=epicerie&type=titles").get_json()
+    tags = client.get("/api/v1/suggest?q=ess&type=tags").get_json()
+    refused = client.get("/api/v1/suggest?q=x&type=pages")
+
+    assert [t["title"] for t in everything["titles"]] == [
+        "Financer un tiers-lieu",
+        "Épicerie et finances",
+    ]
+    assert everything["titles"][0]["url"] == "/wiki/financer-un-tiers-lieu"
+    assert everything["tags"] == ["Financement", "finances"]
+    assert titles == {
+        "titles": [
+            {
+                "slug": "epicerie-et-finances",
+                "title": "Épicerie et finances",
+                "url": "/wiki/epicerie-et-finances",
+            }
+        ],
+        "tags": [],
+    }
+    assert tags == {"titles": [], "tags": ["ESS"]}
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "suggest_type_invalid"

@@ -7,6 +7,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 import warnings
 import zipfile
 from datetime import datetime
@@ -291,7 +292,9 @@ def test_standalone_page_links_inside_the_bundle_and_fetches_nothing(
     files = members(export(bundles.Selection(everything=True)))
     html = files["pages/epicerie-solidaire.html"].decode()
     assert 'href="outils-d-animation-de-la-cooperation.html"' in html
-    assert f'href="{BASE}wiki/page-absente/edit"' in html  # a page not in the bundle
+    assert f'href="{BASE}wiki/page-absente"' in html  # a page not in the bundle
+    assert "/edit" not in html
+    assert '<pre class="credit">' in html  # the suggested credit line wraps
     assert 'href="/' not in html and "<script" not in html and "src=" not in html
     assert "<style>" in html and 'rel="stylesheet"' not in html
     assert 'class="tasl"' in html and 'href="../licenses/CC-BY-SA-4.0.txt"' in html
@@ -368,6 +371,38 @@ def test_selection_from_a_form_keeps_the_chosen_scope() -> None:
         bundles.Selection.from_mapping({"scope": "tout"})
     with pytest.raises(ValidationError):
         bundles.Selection.from_mapping({"slug": 3})
+
+
+def test_pages_picked_from_a_list_or_a_search_are_exported(client, editor, member, admin) -> None:
+    sample(editor, member, admin)
+    picked = {
+        "scope": "pages",
+        "pages": ["epicerie-solidaire", "ancien-titre", "epicerie-solidaire"],
+    }
+
+    listing = client.get("/pages").get_data(as_text=True)
+    results = client.get("/search?q=atelier").get_data(as_text=True)
+    form = client.get("/export?pages=epicerie-solidaire&pages=ancien-titre").get_data(as_text=True)
+    response = client.post("/export", data=picked)
+    missing = client.post("/export", data={"scope": "pages", "pages": ["brouillon"]})
+
+    assert 'name="pages" value="epicerie-solidaire"' in listing
+    assert 'name="pages" value="synthese-de-l-atelier"' in results
+    assert re.search(r'id="scope-pages" name="scope" value="pages" checked', form)
+    assert 'value="synthese-de-l-atelier" id="picked-synthese-de-l-atelier" checked' in form
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert sorted(page["slug"] for page in manifest["pages"]) == [
+        "epicerie-solidaire",
+        "synthese-de-l-atelier",
+    ]
+    assert manifest["selection"]["pages"] == ["epicerie-solidaire", "ancien-titre"]
+    assert missing.status_code == 404
+    assert bundles.Selection.from_mapping({"pages": "x", "slug": "y", "scope": "pages"}) == (
+        bundles.Selection(pages=("x",))
+    )
+    with pytest.raises(ValidationError):
+        bundles.Selection.from_mapping({"pages": [3]})
 
 
 # --- round trips ---------------------------------------------------------------------------------
@@ -818,6 +853,48 @@ def test_import_page_shows_the_report(client, auth, editor) -> None:
     assert response.status_code == 200
     assert 'href="/wiki/outil"' in response.get_data(as_text=True)
     assert page_queries.get("outil").current_revision.author_name == "Camille"
+
+
+def test_an_import_is_previewed_then_confirmed_without_uploading_again(
+    client, auth, editor
+) -> None:
+    auth.login(editor)
+    upload = {
+        "bundle": (io.BytesIO(bundle_of(minimal_manifest())), "b.zip"),
+        "on_conflict": "skip",
+        "preview": "1",
+    }
+
+    preview = client.post("/import", data=upload, content_type="multipart/form-data")
+    written_by_the_preview = counts()
+    confirmed = client.post("/import", data={"on_conflict": "skip"})
+    again = client.post("/import", data={"on_conflict": "skip"})
+
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert "Aperçu" in text and 'href="/wiki/outil"' in text
+    assert written_by_the_preview == (0, 0)
+    assert confirmed.status_code == 200
+    assert page_queries.get("outil").current_revision.author_name == "Camille"
+    assert again.status_code == 400  # the kept bundle was imported once, then forgotten
+
+
+def test_imports_are_logged_for_administrators(client, auth, editor, admin) -> None:
+    auth.login(editor)
+    upload = {"bundle": (io.BytesIO(bundle_of(minimal_manifest())), "b.zip"), "preview": "1"}
+    client.post("/import", data=upload, content_type="multipart/form-data")
+    empty_after_preview = bundles.import_log.list_imports()[1]
+    client.post("/import", data={"on_conflict": "skip"})
+    refused = client.get("/admin/imports")
+    auth.logout()
+    auth.login(admin)
+
+    log = client.get("/admin/imports").get_data(as_text=True)
+
+    assert empty_after_preview == 0
+    assert refused.status_code == 403
+    assert "par eddy" in log and 'href="/wiki/outil"' in log
+    assert 'href="/admin/imports"' in log  # in the administrator's menu
 
 
 def test_import_page_shows_what_is_wrong(client, auth, editor) -> None:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from commons import diffs, pages
+from commons import diff_rows, diffs, pages
 
 from .growth import assert_linear
 
@@ -138,3 +138,40 @@ def test_the_diff_page_of_a_megabyte_page_answers(client, member):
     assert "too large to compare line by line" in text
     assert "Revision 2: 1,000,000 characters in 500,000 lines." in text
     assert "Revision 3: 1,000,000 characters in 500,000 lines." in text
+
+
+def test_changed_words_are_marked_inside_the_changed_line(client, member):
+    old = "Titre\n\nLe jardin partagé ouvre le samedi matin.\nFin\n"
+    new = "Titre\n\nLe jardin partagé ouvre le dimanche matin, dès 9 h.\nFin\nSuite\n"
+    page = pages.save(None, title="Jardin", body=old, author=member).page
+    pages.save(page.slug, title=page.title, body=new, author=member)
+
+    rows = diff_rows.rows(diffs.line_diff(old, new))
+    html = client.get(f"/wiki/{page.slug}/diff?from=1&to=2").get_data(as_text=True)
+
+    change = next(row for row in rows if row.kind == "change")
+    assert [text for text, changed in change.old.segments if changed] == ["samedi"]
+    assert [text for text, changed in change.new.segments if changed] == ["dimanche", ", dès 9 h"]
+    assert [row.kind for row in rows if row.kind in ("add", "del")] == ["add"]
+    assert "<del>samedi</del>" in html and "<ins>dimanche</ins>" in html
+    assert "@@" not in html
+
+
+def test_a_pair_of_very_long_lines_is_shown_whole():
+    old = " ".join(["mot"] * diff_rows.MAX_LINE_WORDS)
+    new = old + " fin"
+
+    (row,) = [row for row in diff_rows.rows(diffs.line_diff(old, new)) if row.kind != "gap"]
+
+    assert row.kind == "change"
+    assert row.old.segments == ((old, False),) and row.new.segments == ((new, False),)
+
+
+def every_line_reworded(n: int) -> list[diffs.DiffLine]:
+    old = prose(n // 60, 5)
+    new = "\n".join(line.replace("jardin", "potager") + " !" for line in old.splitlines())
+    return diffs.line_diff(old, new)
+
+
+def test_word_marks_take_time_linear_in_the_diff():
+    assert_linear(every_line_reworded, diff_rows.rows, 20_000, repeats=5, max_n=400_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commons import attribution, moderation, page_moves, page_queries, pages, transaction
+from commons import attribution, moderation, page_moves, page_queries, pages, search, transaction
 from commons.errors import EditConflict, Forbidden, TooLarge, ValidationError
 from commons.extensions import db
 from commons.models import Page, Redirect, Revision
@@ -19,7 +19,7 @@ def test_create_makes_first_revision(member):
     page, rev = result.page, result.revision
     assert result.created
     assert page.slug == "monnaie-locale"
-    assert page.tag_names == ["ess", "monnaie"]
+    assert page.tag_names == ["ESS", "monnaie"]  # the first spelling, matched without case
     assert rev.number == 1 and rev.parent_id is None and rev.action == "create"
     assert rev.author_name == "marie" and rev.summary == "début"
     assert rev.sha256 == attribution.content_hash("Une monnaie.\n")
@@ -210,3 +210,33 @@ def test_listing_and_counts(member):
     assert dict(page_queries.tag_counts()) == {"x": 2, "y": 1}
     found, total = page_queries.list_pages(tag="x")
     assert total == 2 and [p.title for p in found] == ["A", "C"]
+
+
+def test_tags_keep_their_spelling_and_match_without_case_or_accents(client, member):
+    pages.save(None, title="Réseau", body="x", author=member, tags=["ESS", "Gard", "ess"])
+    second = pages.save(
+        None, title="Autre", body="y", author=member, tags=["ess", "gard", "Évaluation"]
+    )
+    pages.save(None, title="Loin", body="z", author=member, tags=["evaluation"])
+
+    listing = client.get("/tag/ess").get_data(as_text=True)
+    accented = client.get("/tag/%C3%A9VALUATION").get_data(as_text=True)
+    tags_page = client.get("/tags").get_data(as_text=True)
+
+    assert page_queries.find("reseau").tag_names == ["ESS", "Gard"]
+    assert second.page.tag_names == ["ESS", "Évaluation", "Gard"]
+    assert second.revision.tags == ["ESS", "Évaluation", "Gard"]
+    assert page_queries.find("loin").tag_names == ["Évaluation"]
+    assert "Réseau" in listing and "Autre" in listing and "Loin" not in listing
+    assert "Autre" in accented and "Loin" in accented
+    assert 'href="/tag/ESS"' in tags_page and "/tag/ess" not in tags_page
+    assert {hit.slug for hit in search.search("", tag="gärd").hits} == {"reseau", "autre"}
+
+
+def test_retyping_a_tag_in_another_case_changes_nothing(member):
+    page = pages.save(None, title="Réseau", body="x", author=member, tags=["ESS"]).page
+
+    again = pages.save(page.slug, title="Réseau", body="x", author=member, tags=["ess"])
+
+    assert again.revision is None
+    assert page.tag_names == ["ESS"]

@@ -185,6 +185,8 @@ CASES = [
     Case("GET", "/media/affiche.png/file", EVERYONE),
     Case("GET", "/media/affiche.png/thumbnail", EVERYONE),
     Case("GET", "/admin/users", ADMINS),
+    Case("GET", "/admin/imports", ADMINS),
+    Case("GET", "/api/v1/suggest?q=ouv", EVERYONE),
     Case(
         "POST",
         "/admin/users/1",

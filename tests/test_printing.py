@@ -202,15 +202,15 @@ def test_a_booklet_of_pages_chosen_one_by_one_keeps_their_order(client, guide, m
     pages.save(None, title="Première fiche", body="Texte.", author=member)
     chosen = "Première fiche\nhttp://localhost/wiki/cooperer-vraiment?rev=1\n"
     response = english(client).post(
-        "/export", data={"scope": "pages", "slugs": chosen, "format": "pdf"}
+        "/export", data={"scope": "pages", "pages": chosen, "format": "pdf"}
     )
     assert response.status_code == 200
     assert "commons-pages-" in response.headers["Content-Disposition"]
     text = pdf_text(response.data)
     assert text.index("Première fiche") < text.index("Coopérer vraiment")
-    api = client.post("/api/v1/export", json={"slugs": ["cooperer-vraiment"], "format": "pdf"})
+    api = client.post("/api/v1/export", json={"pages": ["cooperer-vraiment"], "format": "pdf"})
     assert api.status_code == 200
-    missing = english(client).post("/api/v1/export", json={"slugs": ["absente"]})
+    missing = english(client).post("/api/v1/export", json={"pages": ["absente"]})
     assert missing.status_code == 404 and "absente" in missing.json["error"]["message"]
-    refused = client.post("/api/v1/export", json={"slugs": [1, 2]})
+    refused = client.post("/api/v1/export", json={"pages": [1, 2]})
     assert refused.status_code == 400 and refused.json["error"]["code"] == "selection_invalid"

@@ -236,3 +236,61 @@ def test_long_lists_link_the_ends_and_the_pages_around(app, client, member):
     first = client.get("/recent").get_data(as_text=True)
     assert _pager_links(first) == [1, 2, 3, 7]
     assert first.count('class="gap"') == 1
+
+
+def test_edit_is_offered_at_the_top_and_the_bottom_and_anonymous_readers_may_log_in(
+    client, auth, member
+):
+    create(member)
+    login_link = 'href="/login?next=/wiki/epicerie-solidaire/edit"'
+
+    anonymous = client.get("/wiki/epicerie-solidaire").get_data(as_text=True)
+    auth.login(member)
+    logged_in = client.get("/wiki/epicerie-solidaire").get_data(as_text=True)
+
+    assert anonymous.count(login_link) == 2
+    assert anonymous.index(login_link) < anonymous.index('class="page-body"')
+    assert logged_in.count('href="/wiki/epicerie-solidaire/edit"') == 2
+    assert login_link not in logged_in
+
+
+def test_the_licence_agreement_is_remembered_until_the_licence_or_the_terms_change(
+    app, client, auth, member
+):
+    create(member)
+    auth.login(member)
+
+    def save(body, license="CC-BY-SA-4.0", **agreement):
+        return client.post(
+            "/wiki/epicerie-solidaire/edit",
+            data={"title": "Épicerie solidaire", "body": body, "license": license, **agreement},
+        )
+
+    def asked() -> bool:
+        return 'name="accept_license"' in client.get("/wiki/epicerie-solidaire/edit").get_data(
+            as_text=True
+        )
+
+    assert asked()
+    assert save("Un.\n").status_code == 400  # not agreed yet
+    assert save("Deux.\n", accept_license="on").status_code == 302
+    assert not asked()
+    assert save("Trois.\n").status_code == 302
+    other_licence = save("Quatre.\n", license="CC-BY-4.0")
+    assert other_licence.status_code == 400
+    assert 'name="accept_license"' in other_licence.get_data(as_text=True)
+    app.config["TERMS_VERSION"] = "2"
+    assert asked()
+    assert save("Cinq.\n").status_code == 400
+    assert page_queries.get("epicerie-solidaire").current_revision.body == "Trois.\n"
+
+
+def test_import_is_in_the_menu_of_those_allowed_to_import(client, auth, member, editor):
+    auth.login(member)
+    as_member = client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login(editor)
+    as_editor = client.get("/").get_data(as_text=True)
+
+    assert 'href="/import"' not in as_member
+    assert 'href="/import"' in as_editor

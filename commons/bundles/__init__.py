@@ -31,11 +31,14 @@ The modules, each depending only on those listed before it:
   checks), :func:`open_bundle` giving the checked :class:`Bundle`.
 - ``import_report``: what an import did, page by page and media by media.
 - ``importer``: the plan (skip, rename or merge) and its application in one
-  transaction; who may import; the upload's copy.
+  transaction (or its preview, undone); who may import; the upload's copy.
+- ``import_log``: the log of imports, written with each import, read by administrators.
+- ``pending``: bundles kept after a preview until the importer confirms.
 
 The rest of the project uses the names below, as ``bundles.export_bundle(...)``.
 """
 
+from . import import_log, pending
 from .archive import Limits, unsafe_member_name
 from .export import ExportResult, export_bundle, export_to_temporary_file
 from .import_report import ImportedMedia, ImportedPage, ImportReport
@@ -60,7 +63,9 @@ __all__ = [
     "export_bundle",
     "export_to_temporary_file",
     "import_bundle",
+    "import_log",
     "open_bundle",
+    "pending",
     "selected_pages",
     "spool",
     "unsafe_member_name",

@@ -51,6 +51,8 @@ class ImportReport:
 
     source: str | None
     on_conflict: str
+    #: A preview: what an import would do; nothing was written.
+    preview: bool = False
     created: list[ImportedPage] = field(default_factory=list)
     merged: list[ImportedPage] = field(default_factory=list)
     skipped: list[ImportedPage] = field(default_factory=list)

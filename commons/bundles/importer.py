@@ -39,6 +39,7 @@ from ..errors import CommonsError, Forbidden, TooLarge, ValidationError
 from ..extensions import db
 from ..models import Action, Media, MediaVersion, Page, Redirect, Revision, User, utcnow
 from ..slugs import MAX_SLUG_LENGTH
+from . import import_log
 from .import_report import ImportedMedia, ImportedPage, ImportReport
 from .layout import CHUNK, SPOOL_IN_MEMORY, Progress, media_url, page_url
 from .manifest import Bundle, BundlePage, BundleRevision, open_bundle
@@ -112,8 +113,12 @@ def import_bundle(
     on_conflict: str | None = "skip",
     importer: User | None = None,
     progress: Progress | None = None,
+    preview: bool = False,
 ) -> ImportReport:
     """Check a whole bundle, then import its pages in one transaction.
+
+    With ``preview``, everything is done, then undone: the report says what an import
+    would do, and nothing is kept.
 
     ``importer`` is the acting user (an editor or admin); None is the command line, which
     has the server's rights. Imported revisions keep their authors (as external authors,
@@ -137,7 +142,7 @@ def import_bundle(
     with open_bundle(stream, progress=_half(progress, 0)) as bundle:
         media_steps = _plan_media(bundle, choice)
         steps = _plan(bundle, choice)
-        report = ImportReport(source=bundle.source, on_conflict=choice)
+        report = ImportReport(source=bundle.source, on_conflict=choice, preview=preview)
         files = media.NewFiles()
         transaction.on_rollback(files.discard)
         try:
@@ -150,6 +155,11 @@ def import_bundle(
                 _half(progress, 1),
                 imported_by=importer.name if importer else None,
             )
+            if preview:
+                transaction.rollback()
+                files.discard()
+                return report
+            import_log.record(report, importer)
             transaction.announce(revisions)
             transaction.commit()
         except IntegrityError as error:

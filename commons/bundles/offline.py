@@ -30,6 +30,9 @@ class BundledFile:
 
 _ROOT_LINK = re.compile(r'(<a\b[^>]*?)\s*\bhref="(/(?!/)[^"]*)"')
 _WIKI_PATH = re.compile(r"^/wiki/([a-z0-9-]+)$")
+#: A link to a page missing from the commons opens its editor there: a reader of the
+#: bundle is sent to the page's address instead.
+_WIKI_EDIT_PATH = re.compile(r"^/wiki/([a-z0-9-]+)/edit$")
 _MEDIA_PATH = re.compile(r"^/media/([a-z0-9.-]+)$")
 _IMAGE = re.compile(r"<img\b[^>]*>")
 _ALT = re.compile(r'\balt="([^"]*)"')
@@ -45,7 +48,8 @@ def bundle_html(
 ) -> str:
     """Make rendered page HTML work offline, inside the bundle's ``pages/`` folder.
 
-    Links to pages in the bundle point to their file, and media in the bundle (``files``,
+    Links to pages in the bundle point to their file (links to other pages to their
+    address in this commons, never to its editor), and media in the bundle (``files``,
     by name) to theirs: pictures show the bundled file, documents become links to it.
     Other links to this commons become absolute (or plain text when its address is
     unknown); other images are not fetched from anywhere: each becomes its description,
@@ -55,6 +59,9 @@ def bundle_html(
 
     def link(match: re.Match[str]) -> str:
         start, path = match.group(1), match.group(2)
+        edit = _WIKI_EDIT_PATH.match(path)
+        if edit:
+            path = f"/wiki/{edit.group(1)}"
         wiki = _WIKI_PATH.match(path)
         if wiki and wiki.group(1) in in_bundle:
             return f'{start} href="{wiki.group(1)}.html"'

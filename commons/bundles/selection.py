@@ -16,25 +16,26 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..models import Page, Tag, utcnow
 from ..slugs import slugify
+from ..text import tag_key
 
 
 @dataclass(frozen=True)
 class Selection:
     """Which pages go into a bundle, and whether with their full history.
 
-    Rules, in order: a ``slug`` exports that page; ``slugs`` the pages chosen, in their
-    order; a ``query`` exports the search results (narrowed by ``kind`` and ``tag``);
-    ``kind`` and/or ``tag`` export the pages that have them; ``everything`` exports
-    every live page.
+    Rules, in order: a ``slug`` exports that page; ``pages`` (slugs picked from a list
+    or from search results) export those pages; a ``query`` exports the search
+    results (narrowed by ``kind`` and ``tag``); ``kind`` and/or ``tag`` export the
+    pages that have them; ``everything`` exports every live page.
     """
 
     slug: str | None = None
-    slugs: tuple[str, ...] = ()
     tag: str | None = None
     kind: str | None = None
     query: str | None = None
     everything: bool = False
     history: bool = False
+    pages: tuple[str, ...] = ()
 
     #: The choices of the export form's "scope" field, each keeping one criterion.
     SCOPES = ("page", "pages", "tag", "kind", "query", "all")
@@ -43,19 +44,19 @@ class Selection:
     def from_mapping(cls, data: Mapping[str, Any]) -> Selection:
         """Read a selection from a form or a JSON object.
 
-        Keys: ``slug``, ``slugs`` (a list, or text with one page per line), ``tag``,
-        ``kind``, ``query`` (or ``q``), ``all``, ``history``; an optional ``scope``
-        (page, pages, tag, kind, query, all) keeps only that criterion,
+        Keys: ``slug``, ``pages`` (a list, or a form's repeated field), ``tag``, ``kind``,
+        ``query`` (or ``q``), ``all``, ``history``; an optional ``scope`` (page, pages,
+        tag, kind, query, all) keeps only that criterion,
         so a form can hold every field and send the one chosen.
         """
         selection = cls(
             slug=_option(data, "slug"),
-            slugs=_chosen(data.get("slugs")),
             tag=_option(data, "tag"),
             kind=_option(data, "kind"),
             query=_option(data, "query") or _option(data, "q"),
             everything=_flag(data.get("all")),
             history=_flag(data.get("history")),
+            pages=_page_list(data),
         )
         scope = _option(data, "scope")
         if scope is None:
@@ -67,32 +68,32 @@ class Selection:
             )
         return cls(
             slug=selection.slug if scope == "page" else None,
-            slugs=selection.slugs if scope == "pages" else (),
             tag=selection.tag if scope == "tag" else None,
             kind=selection.kind if scope == "kind" else None,
             query=selection.query if scope == "query" else None,
             everything=scope == "all",
             history=selection.history,
+            pages=selection.pages if scope == "pages" else (),
         )
 
     def describe(self) -> dict[str, Any]:
         """The selection as recorded in the manifest."""
         return {
             "slug": self.slug,
-            "slugs": list(self.slugs),
             "tag": self.tag,
             "kind": self.kind,
             "query": self.query,
             "all": self.everything,
             "history": self.history,
+            "pages": list(self.pages),
         }
 
     def file_name(self) -> str:
         """A download name saying what the bundle holds: ``commons-tag-cafe-2024-05-01.zip``."""
         if self.slug:
             label = slugify(self.slug)
-        elif self.slugs:
-            label = "pages"
+        elif self.pages:
+            label = f"selection-{len(self.pages)}"
         elif self.query:
             label = "search-" + slugify(self.query)[:40].rstrip("-")
         elif self.kind or self.tag:
@@ -111,27 +112,32 @@ def _option(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() or None
 
 
-#: At most this many pages may be chosen one by one.
-MAX_CHOSEN = 500
+#: Pages one may pick by hand for one bundle.
+MAX_PICKED_PAGES = 1000
 
 
-def _chosen(value: Any) -> tuple[str, ...]:
-    """Pages chosen one by one: a list of addresses, or text with one per line."""
+def _page_list(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``pages`` picked: a form's repeated field or a JSON list of slugs."""
+    getlist = getattr(data, "getlist", None)
+    value = getlist("pages") if getlist is not None else data.get("pages")
     if value is None:
         return ()
     if isinstance(value, str):
         value = value.splitlines()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError(
-            _l("“slugs” must be a list of page addresses."), code="selection_invalid"
+            _l("“pages” must be a list of page addresses."), code="selection_invalid"
         )
-    chosen = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
-    if len(chosen) > MAX_CHOSEN:
+    picked = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    if len(picked) > MAX_PICKED_PAGES:
         raise ValidationError(
-            _l("Choose at most %(limit)s pages one by one.", limit=MAX_CHOSEN),
+            _l(
+                "Pick at most %(limit)s pages, or export a tag, a kind or a search.",
+                limit=MAX_PICKED_PAGES,
+            ),
             code="selection_invalid",
         )
-    return chosen
+    return picked
 
 
 def _flag(value: Any) -> bool:
@@ -149,12 +155,9 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
     """
     live = select(Page.id, Page.slug).where(Page.deleted.is_(False))
     if selection.slug:
-        page, _redirected = page_queries.resolve(selection.slug)
-        if page is None or page.deleted:
-            raise NotFound(_l("There is no page at “%(slug)s”.", slug=selection.slug[:80]))
-        return [(page.id, page.slug)]
-    if selection.slugs:
-        return _chosen_pages(selection.slugs)
+        return [_live(selection.slug)]
+    if selection.pages:
+        return list(dict.fromkeys(_live(slug) for slug in selection.pages))
     kind = pages.clean_kind(selection.kind) if selection.kind else None
     tags = pages.clean_tags([selection.tag]) if selection.tag else []
     if selection.query:
@@ -170,13 +173,16 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
         if kind:
             query = query.where(Page.kind == kind)
         if tags:
-            query = query.join(Page.tags).where(Tag.name == tags[0])
+            query = query.join(Page.tags).where(Tag.key == tag_key(tags[0]))
         chosen = [(row[0], row[1]) for row in db.session.execute(query.order_by(Page.title))]
     elif selection.everything:
         chosen = [(row[0], row[1]) for row in db.session.execute(live.order_by(Page.title))]
     else:
         raise ValidationError(
-            _l("Choose what to export: a page, pages, a tag, a kind, a search or everything."),
+            _l(
+                "Choose what to export: a page, pages from a list, a tag, a kind, a search "
+                "or everything."
+            ),
             code="selection_empty",
         )
     if not chosen:
@@ -184,17 +190,12 @@ def selected_pages(selection: Selection) -> list[tuple[int, str]]:
     return chosen
 
 
-def _chosen_pages(slugs: tuple[str, ...]) -> list[tuple[int, str]]:
-    """The live pages chosen one by one, in the order given; NotFound names a missing one."""
-    chosen: dict[int, str] = {}
-    for slug in slugs:
-        # An address pasted from the browser names its page too.
-        address = slug.split("?", 1)[0].rstrip("/").rsplit("/wiki/", 1)[-1]
-        page, _redirected = page_queries.resolve(slugify(address))
-        if page is None or page.deleted:
-            raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug[:80]))
-        chosen[page.id] = page.slug
-    return list(chosen.items())
+def _live(slug: str) -> tuple[int, str]:
+    """The id and current slug of the live page at ``slug``; NotFound otherwise."""
+    page, _redirected = page_queries.resolve(slug)
+    if page is None or page.deleted:
+        raise NotFound(_l("There is no page at “%(slug)s”.", slug=slug[:80]))
+    return page.id, page.slug
 
 
 def _search_slugs(query: str, kind: str | None, tag: str | None) -> list[str]:

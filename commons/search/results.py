@@ -15,6 +15,7 @@ from markupsafe import Markup
 from whoosh import query as wq
 
 from ..extensions import db
+from ..text import tag_key
 from .documents import current_media, current_pages
 from .postings import View
 from .query import clean, parse, positive_terms, suggest
@@ -179,6 +180,12 @@ def _media_hits(
     return hits
 
 
+def _tagged(tags: dict[str, set[int]], tag: str) -> set[int]:
+    """The documents of ``tag``, whatever the case and accents it is written with."""
+    key = tag_key(tag)
+    return set().union(*(docs for name, docs in tags.items() if tag_key(name) == key))
+
+
 def _execute(
     searcher: Any,
     view: View,
@@ -194,7 +201,7 @@ def _execute(
     for name, value in filters.items():
         matching = matching & view.facets.get(facet_term(name, value), set())
     of_kind = view.kinds.get(kind, set()) if kind else None
-    with_tag = view.tags.get(tag, set()) if tag else None
+    with_tag = _tagged(view.tags, tag) if tag else None
     # Each facet counts the pages matching the other filter, so its values can be swapped.
     for_kinds = matching & with_tag if with_tag is not None else matching
     for_tags = matching & of_kind if of_kind is not None else matching

@@ -4,7 +4,8 @@
       the server in <template id="md-toolbar-template">).
    2. Live preview of the editor, debounced, POSTed to the preview endpoint.
    3. A warning before leaving the editor with unsaved changes.
-   4. Confirmation for forms marked with data-confirm. */
+   4. Confirmation for forms marked with data-confirm.
+   5. The search filters, folded for phones, open on wide screens. */
 (function () {
   "use strict";
 
@@ -445,10 +446,29 @@
     });
   }
 
+  /* ---------- Search filters ---------- */
+
+  // The filters follow the results and stay folded on phones; wide screens
+  // show them beside the results, so they open there.
+  function initFacetsFold() {
+    var wide = window.matchMedia("(min-width: 60rem)");
+    var folds = document.querySelectorAll("details.facets-fold");
+    function follow() {
+      for (var i = 0; i < folds.length; i++) {
+        folds[i].open = wide.matches;
+      }
+    }
+    if (folds.length) {
+      follow();
+      wide.addEventListener("change", follow);
+    }
+  }
+
   /* ---------- Start ---------- */
 
   function init() {
     initConfirmations();
+    initFacetsFold();
     var form = document.querySelector("form[data-editor]");
     var textarea = document.getElementById("body");
     if (form && textarea && textarea.tagName === "TEXTAREA") {

@@ -1,4 +1,4 @@
-"""Administration: accounts, their roles, and blocking."""
+"""Administration: accounts, their roles, and blocking; the import log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import auth, mail, permissions
+from .. import auth, bundles, mail, permissions
 from ..extensions import db
 from ..login import acting_user, permission_required
 from ..models import Role, User
@@ -29,6 +29,17 @@ def users() -> str:
         roles=[role.value for role in Role],
         pagination=Pagination(number, per_page, total),
         outbox=current_app.config["OUTBOX_DIR"] if mail.uses_outbox() else None,
+    )
+
+
+@bp.get("/imports")
+@permission_required(permissions.can_manage_accounts)
+def imports() -> str:
+    per_page = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    found, total = bundles.import_log.list_imports(offset=(number - 1) * per_page, limit=per_page)
+    return render_template(
+        "admin_imports.html", imports=found, pagination=Pagination(number, per_page, total)
     )
 
 

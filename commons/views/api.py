@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import (
@@ -215,6 +215,33 @@ def search() -> Response:
         filters=experiments.clean_filters(request.args),
     )
     return jsonify(serialize.search_results(results))
+
+
+#: What ``GET /api/v1/suggest`` may be asked for, and what each answer holds.
+SUGGESTIONS = {"all": ("titles", "tags"), "titles": ("titles",), "tags": ("tags",)}
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completion as one types: titles of pages, then tags in use, holding ``q``."""
+    wanted = SUGGESTIONS.get(request.args.get("type", "all"))
+    if wanted is None:
+        raise ValidationError(_l("Ask for “titles”, “tags” or “all”."), code="suggest_type_invalid")
+    text = request.args.get("q", "")[:100]
+    titles = page_queries.suggest_titles(text) if "titles" in wanted else []
+    return jsonify(
+        {
+            "titles": [
+                {
+                    "slug": page.slug,
+                    "title": page.title,
+                    "url": url_for("wiki.view", slug=page.slug),
+                }
+                for page in titles
+            ],
+            "tags": page_queries.suggest_tags(text) if "tags" in wanted else [],
+        }
+    )
 
 
 def _caller() -> User:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, session
 from flask_babel import lazy_gettext as _l
 
 from .. import bundles, page_queries, permissions, printing
@@ -14,7 +14,7 @@ from ..login import acting_user, permission_required
 from ..models import Kind
 from . import json_error
 from ._helpers import refuse_session_write_without_csrf, send_pdf
-from .forms import ApiImportForm, ExportForm, ImportForm
+from .forms import ApiImportForm, ExportForm
 
 bp = Blueprint("bundles", __name__)
 
@@ -41,6 +41,7 @@ def _export_form(fields: dict[str, Any], error: object = None, status: int = 200
         error=error,
         kinds=[kind.value for kind in Kind],
         tags=page_queries.tag_counts(),
+        picked=page_queries.live_titles(fields.get("pages") or []),
     ), status
 
 
@@ -62,19 +63,39 @@ def export() -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required(permissions.can_import)
 def import_() -> Any:
-    """Upload a bundle, choose what happens to existing pages, and see the report."""
+    """Upload a bundle, choose what happens to existing pages, preview, and see the report.
+
+    A preview keeps the bundle (its token in the session) until the import is confirmed.
+    """
     if request.method == "GET":
         return render_template("import.html", on_conflict="skip")
-    form = ImportForm()
-    on_conflict = form.on_conflict.data
+    on_conflict = request.form.get("on_conflict", "skip")
+    upload = request.files.get("bundle")
+    previewing = "preview" in request.form
+    kept = session.pop("pending_import", None)
+    uploaded = upload is not None and bool(upload.filename)
+    confirmed = None if previewing or uploaded else bundles.pending.path(kept)
+    if kept and confirmed is None:
+        bundles.pending.forget(kept)
     try:
-        report = bundles.import_bundle(
-            form.validated().bundle.data.stream, on_conflict=on_conflict, importer=acting_user()
-        )
+        if confirmed is None and not uploaded:
+            raise ValidationError(_l("Choose a bundle (.zip file) to import."), code="no_file")
+        if previewing:
+            kept = bundles.pending.keep(upload.stream)
+            confirmed = bundles.pending.path(kept)
+        with confirmed.open("rb") if confirmed else upload.stream as stream:
+            report = bundles.import_bundle(
+                stream, on_conflict=on_conflict, importer=acting_user(), preview=previewing
+            )
     except CommonsError as error:
+        bundles.pending.forget(kept)
         return render_template(
             "import.html", on_conflict=on_conflict, error=error.message
         ), error.status
+    if previewing:
+        session["pending_import"] = kept
+    else:
+        bundles.pending.forget(kept)
     return render_template("import.html", on_conflict=on_conflict, report=report)
 
 

@@ -378,7 +378,8 @@ class ExportForm(Form):
     kind = choice()
     query = choice()
     q = choice()
-    slugs = choice()
+    #: Pages picked one by one from lists or search results (a repeated field).
+    pages = SelectMultipleField(choices=[], validate_choice=False)
     all = choice()
     history = choice()
     #: "pdf" asks for the booklet instead of the bundle.
@@ -387,7 +388,7 @@ class ExportForm(Form):
     #: The scope that a link's query argument stands for, in order of precedence.
     SCOPE_OF_FIELD = (
         ("page", "slug"),
-        ("pages", "slugs"),
+        ("pages", "pages"),
         ("query", "q"),
         ("query", "query"),
         ("tag", "tag"),

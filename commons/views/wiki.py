@@ -20,8 +20,10 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import (
+    agreements,
     charts,
     credits,
+    diff_rows,
     diffs,
     experiments,
     licenses,
@@ -214,12 +216,24 @@ def credits_page(slug: str) -> str:
     )
 
 
+def _license_agreed(fields: dict[str, Any], page: Page | None) -> bool:
+    """Whether the acting user already agreed to the licence the form would save under."""
+    try:
+        chosen = licenses.normalize(fields.get("license")) if fields.get("license") else None
+    except CommonsError:
+        return False
+    return agreements.has_agreed(
+        acting_user(), chosen or (page.license if page else licenses.DEFAULT_LICENSE)
+    )
+
+
 def _editor(page: Page | None, slug: str, fields: dict[str, Any], **extra: Any) -> str:
     return render_template(
         "edit.html",
         page=page,
         slug=slug,
         fields=fields,
+        license_agreed=_license_agreed(fields, page),
         kinds=[k.value for k in Kind],
         licenses=licenses.all_licenses(),
         themes=themes.all_themes(),
@@ -263,7 +277,7 @@ def edit(slug: str) -> Any:
             coauthors=form.coauthors.data,
             attribution_parties=form.attribution_parties.data,
             source=form.source(),
-            license_accepted=form.accept_license.data,
+            license_accepted=form.accept_license.data or _license_agreed(fields, page),
             expect_new=form.new_page.data,
             author=user,
             fields=form.sheet(pages.clean_kind(form.kind.data)),
@@ -278,6 +292,8 @@ def edit(slug: str) -> Any:
         ), 409
     except CommonsError as error:
         return _editor(page, slug, fields, error=error.message), error.status
+    if "accept_license" in request.form:
+        agreements.agree(user, result.page.license)
     if result.noop:
         flash(_("No change: the page is as it was."), "info")
     elif result.merged:
@@ -437,6 +453,7 @@ def diff(slug: str) -> str:
         old=old_rev,
         new=new_rev,
         lines=lines,
+        rows=diff_rows.rows(lines),
         stats=diffs.stats(lines),
         hidden=hidden,
         too_large=too_large,

@@ -117,3 +117,12 @@ def login(tab, name: str) -> None:
     tab.fill("#field-password", PASSWORD)
     tab.locator("form.auth-form button[type=submit]").click()
     tab.wait_for_load_state()
+
+
+def agree_to_the_license(tab) -> None:
+    """Tick the licence agreement, unless this account already agreed to the licence."""
+    box = tab.locator("#field-accept_license")
+    if box.count():
+        box.check()
+    else:
+        assert tab.locator("p.license-agreed").is_visible()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from commons import auth, pages, transaction
 from commons.extensions import db
 
-from .conftest import login, screenshot
+from .conftest import agree_to_the_license, login, screenshot
 
 
 def test_live_preview_and_toolbar(page, viewport) -> None:
@@ -41,7 +41,7 @@ def test_conflict_screen_keeps_both_versions(page, live_server, viewport) -> Non
         transaction.commit()
         db.session.remove()
     page.locator("textarea#body").fill("Ma ligne.\n")
-    page.check("#field-accept_license")
+    agree_to_the_license(page)
     page.locator("button[name=save]").click()
     expect(page.locator("#conflict")).to_be_visible()
     expect(page.locator("textarea#current-body")).to_have_value("Leur ligne.\n")

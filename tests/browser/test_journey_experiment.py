@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import login, screenshot
+from .conftest import agree_to_the_license, login, screenshot
 
 
 def test_member_documents_an_experiment(page, viewport: str) -> None:
@@ -39,7 +39,7 @@ def test_member_documents_an_experiment(page, viewport: str) -> None:
     )
     screenshot(page, "experiment", "preview", viewport)
 
-    page.check("#field-accept_license")
+    agree_to_the_license(page)
     page.locator("button[name=save]").click()
     expect(page).to_have_url(re.compile(r"/wiki/repair-cafe-itinerant"))
     expect(page.locator("h1")).to_contain_text("Repair café itinérant")

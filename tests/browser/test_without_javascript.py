@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, VIEWPORTS
+from .conftest import PASSWORD, VIEWPORTS, agree_to_the_license
 
 
 def test_read_search_and_edit_without_javascript(browser, live_server) -> None:
@@ -30,7 +30,7 @@ def test_read_search_and_edit_without_javascript(browser, live_server) -> None:
     tab.fill("textarea#body", "Écrit **sans JavaScript**.\n")
     tab.locator("button[name=preview]").click()
     expect(tab.locator("#preview")).to_contain_text("sans JavaScript")
-    tab.check("#field-accept_license")
+    agree_to_the_license(tab)
     tab.locator("button[name=save]").click()
     expect(tab).to_have_url(re.compile(r"/wiki/sans-script"))
     expect(tab.locator("main strong")).to_have_text("sans JavaScript")
