@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from commons import auth, media, moderation, page_moves, page_queries, pages
+from commons import auth, media, moderation, page_moves, page_queries, pages, themes
 from commons.errors import Forbidden
 from commons.extensions import db
 from commons.models import ApiToken, User
@@ -264,6 +264,27 @@ CASES = [
     Case("GET", "/account", ACCOUNTS),
     Case("POST", "/account/email", ACCOUNTS, data={"email": "compte@example.org"}),
     Case("POST", "/account/language", ACCOUNTS, data={"locale": "fr"}),
+    # Experiments across territories, the thesaurus.
+    Case("GET", "/map", EVERYONE),
+    Case("GET", "/api/v1/themes", EVERYONE),
+    Case("GET", "/api/v1/territories?q=uz", EVERYONE),
+    Case("GET", "/api/v1/experiments.csv", EVERYONE),
+    Case("GET", "/wiki/semis/replicate?title=Semis ailleurs", MEMBERS),
+    Case("GET", "/admin/themes", ADMINS),
+    Case(
+        "POST",
+        "/admin/themes",
+        ADMINS,
+        data={"key": "tiers-lieux", "label_fr": "Tiers-lieux", "label_en": "Third places"},
+        done=lambda _: themes.exists("tiers-lieux"),
+    ),
+    Case(
+        "POST",
+        "/admin/themes/retire",
+        ADMINS,
+        data={"key": "culture", "retired": "y"},
+        done=lambda _: not themes.exists("culture"),
+    ),
     # Last: logging out ends the session the cases above rely on.
     Case("POST", "/logout", EVERYONE),
 ]
@@ -287,6 +308,7 @@ def _setup(member, editor) -> None:
     moderation.set_protected(page_queries.get("protegee"), True, author=editor)
     page_moves.delete(page_queries.get("supprimee"), author=editor)
     media.upload(picture(), filename="affiche.png", author=member)
+    pages.save(None, title="Semis", body="texte\n", kind="experiment", author=member)
 
 
 def _client_as(app, role: str, users: dict):
