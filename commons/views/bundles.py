@@ -14,7 +14,7 @@ from ..login import acting_user, permission_required
 from ..models import Kind
 from . import json_error
 from ._helpers import refuse_session_write_without_csrf, send_pdf
-from .forms import ApiImportForm, ExportForm
+from .forms import ApiImportForm, ExportForm, ImportForm
 
 bp = Blueprint("bundles", __name__)
 
@@ -69,16 +69,16 @@ def import_() -> Any:
     """
     if request.method == "GET":
         return render_template("import.html", on_conflict="skip")
-    on_conflict = request.form.get("on_conflict", "skip")
-    upload = request.files.get("bundle")
-    previewing = "preview" in request.form
+    form = ImportForm().validated()
+    on_conflict = form.on_conflict.data
+    upload = form.upload()
+    previewing = form.preview.data
     kept = session.pop("pending_import", None)
-    uploaded = upload is not None and bool(upload.filename)
-    confirmed = None if previewing or uploaded else bundles.pending.path(kept)
+    confirmed = None if previewing or upload else bundles.pending.path(kept)
     if kept and confirmed is None:
         bundles.pending.forget(kept)
     try:
-        if confirmed is None and not uploaded:
+        if confirmed is None and upload is None:
             raise ValidationError(_l("Choose a bundle (.zip file) to import."), code="no_file")
         if previewing:
             kept = bundles.pending.keep(upload.stream)

@@ -402,14 +402,17 @@ class ExportForm(Form):
 
 
 class ImportForm(Form):
-    """A bundle to import from the HTML form, and what to do with existing pages."""
+    """A bundle to import from the HTML form, what to do with existing pages, and whether
+    to preview it first. Without a file, the import confirms the bundle last previewed."""
 
-    error_codes: ClassVar[dict[str, str]] = {"bundle": "no_file"}
-
-    bundle = FileField(
-        validators=[FileRequired(message=_l("Choose a bundle (.zip file) to import."))]
-    )
+    bundle = FileField()
     on_conflict = text(default="skip")
+    preview = ticked()
+
+    def upload(self) -> FileStorage | None:
+        """The file sent, if one was chosen."""
+        sent = self.bundle.data
+        return sent if isinstance(sent, FileStorage) and sent.filename else None
 
 
 class ApiImportForm(Form):
