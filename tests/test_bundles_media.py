@@ -36,7 +36,6 @@ from .test_bundles import (
 
 # Fixtures shared with the other bundle tests.
 changed = test_bundles.changed
-fresh_commons = test_bundles.fresh_commons
 
 # --- helpers -------------------------------------------------------------------------------------
 
