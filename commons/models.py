@@ -250,9 +250,7 @@ class Page(db.Model):
     #: The work this page adapts: {title, authors, url, license} or None.
     source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The experiment this page replicates, when it is a page of this commons.
-    replicates_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pages.id", ondelete="SET NULL", name="fk_pages_replicates_id"), index=True
-    )
+    replicates_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
     #: The replicated experiment's address, kept when it lives in another commons.
     replicates_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

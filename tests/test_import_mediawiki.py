@@ -125,7 +125,7 @@ def test_a_file_given_only_by_its_address_is_reported(app, runner, tmp_path):
 def test_categories_become_tags(app, runner):
     run(runner, DUMP)
     page = db.session.scalar(select(Page).where(Page.slug == "atelier-de-reparation"))
-    assert page.tag_names == ["ateliers"]
+    assert page.tag_names == ["Ateliers"]
 
 
 def test_a_dry_run_writes_nothing_and_a_second_run_changes_nothing(app, runner):

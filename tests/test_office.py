@@ -11,11 +11,8 @@ import pytest
 from commons import bundles, media, pages, search
 from commons.errors import ValidationError
 from commons.models import Media, MediaVersion
-from tests import test_bundles
 from tests.conftest import english
 from tests.test_bundles import export
-
-fresh_commons = test_bundles.fresh_commons
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 OOXML = "application/vnd.openxmlformats-officedocument"
@@ -262,7 +259,7 @@ def test_an_odt_text_is_shown_but_a_spreadsheet_shows_its_format_only(client, me
     assert "spreadsheet (OpenDocument)" in sheet and "Its text" not in sheet
 
 
-def test_the_text_of_documents_is_searched(app, member) -> None:
+def test_the_text_of_documents_is_searched(app, member, commit_each_change) -> None:
     media.upload(ooxml(main=word_body("Les semences paysannes")), filename="a.docx", author=member)
     media.upload(
         odf(content=odf_content("Des semences partagées")), filename="b.odt", author=member

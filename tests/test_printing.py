@@ -200,12 +200,12 @@ def test_listings_and_searches_lead_to_the_booklet_button(client, guide) -> None
 
 def test_a_booklet_of_pages_chosen_one_by_one_keeps_their_order(client, guide, member) -> None:
     pages.save(None, title="Première fiche", body="Texte.", author=member)
-    chosen = "Première fiche\nhttp://localhost/wiki/cooperer-vraiment?rev=1\n"
+    chosen = "premiere-fiche\ncooperer-vraiment\n"
     response = english(client).post(
         "/export", data={"scope": "pages", "pages": chosen, "format": "pdf"}
     )
     assert response.status_code == 200
-    assert "commons-pages-" in response.headers["Content-Disposition"]
+    assert "commons-selection-2-" in response.headers["Content-Disposition"]
     text = pdf_text(response.data)
     assert text.index("Première fiche") < text.index("Coopérer vraiment")
     api = client.post("/api/v1/export", json={"pages": ["cooperer-vraiment"], "format": "pdf"})

@@ -128,7 +128,9 @@ def _page_list(data: Mapping[str, Any]) -> tuple[str, ...]:
         raise ValidationError(
             _l("“pages” must be a list of page addresses."), code="selection_invalid"
         )
-    picked = tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    # A textarea sends one page per line; checkboxes, one page each.
+    lines = (line.strip() for item in value for line in item.splitlines())
+    picked = tuple(dict.fromkeys(line for line in lines if line))
     if len(picked) > MAX_PICKED_PAGES:
         raise ValidationError(
             _l(

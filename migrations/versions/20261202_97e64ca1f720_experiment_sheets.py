@@ -37,26 +37,35 @@ def upgrade():
     with op.batch_alter_table('page_facets', schema=None) as batch_op:
         batch_op.create_index('ix_page_facets_facet_value', ['facet', 'value'], unique=False)
 
-    with op.batch_alter_table('pages', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('replicates_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('replicates_url', sa.String(length=500), nullable=True))
-        batch_op.create_index(batch_op.f('ix_pages_replicates_id'), ['replicates_id'], unique=False)
-        batch_op.create_foreign_key('fk_pages_replicates_id', 'pages', ['replicates_id'], ['id'], ondelete='SET NULL')
-
-    with op.batch_alter_table('revisions', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('fields', sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+    # Plain ADD COLUMN, never a batch copy of the table: on SQLite a copy drops the old
+    # table, and with foreign keys on that would delete the rows that cascade from it
+    # (page tags, links, visibility changes).
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a column's foreign key only in the column's own definition.
+        op.execute(
+            'ALTER TABLE pages ADD COLUMN replicates_id INTEGER REFERENCES pages (id)'
         )
-
+    else:
+        op.add_column('pages', sa.Column('replicates_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            'pages_replicates_id_fkey', 'pages', 'pages', ['replicates_id'], ['id']
+        )
+    op.add_column('pages', sa.Column('replicates_url', sa.String(length=500), nullable=True))
+    op.create_index(op.f('ix_pages_replicates_id'), 'pages', ['replicates_id'], unique=False)
+    op.add_column(
+        'revisions',
+        sa.Column('fields', sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
 
 
 def downgrade():
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.drop_column('fields')
 
+    op.drop_index(op.f('ix_pages_replicates_id'), table_name='pages')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint('pages_replicates_id_fkey', 'pages', type_='foreignkey')
     with op.batch_alter_table('pages', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_pages_replicates_id', type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_pages_replicates_id'))
         batch_op.drop_column('replicates_url')
         batch_op.drop_column('replicates_id')
 
