@@ -18,7 +18,7 @@ def test_member_exports_a_tag_and_reads_it_offline(page, browser, viewport, tmp_
     page.select_option("#field-tag", "tiers-lieux")
     screenshot(page, "export", "form", viewport)
     with page.expect_download() as download:
-        page.locator("form.export-form button[type=submit]").click()
+        page.locator("form.export-form button.button-primary").click()
     bundle = tmp_path / "bundle.zip"
     download.value.save_as(bundle)
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from commons import auth, jobs
 from commons.extensions import db
 
-from .conftest import login, screenshot
+from .conftest import agree_to_the_license, login, screenshot
 
 
 def test_follow_a_page_and_open_the_diff_from_the_mail(
@@ -34,7 +34,7 @@ def test_follow_a_page_and_open_the_diff_from_the_mail(
     editor.goto("/wiki/bienvenue/edit")
     body = editor.locator("textarea#body")
     body.fill(body.input_value() + f"\nUne phrase ajoutée ({viewport}).\n")
-    editor.check("#field-accept_license")
+    agree_to_the_license(editor)
     editor.locator("button[name=save]").click()
     expect(editor).to_have_url(re.compile(r"/wiki/bienvenue"))
     other.close()
