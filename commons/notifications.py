@@ -33,7 +33,6 @@ from . import email_verification, jobs, mail, permissions, transaction, watching
 from .errors import ValidationError
 from .extensions import db
 from .models import (
-    Action,
     NotificationFrequency,
     Page,
     PendingNotification,
@@ -98,10 +97,6 @@ def record_changes(revision_ids: list[int], base_url: str | None) -> None:
     }
     immediate: set[int] = set()
     for revision in revisions:
-        author = revision.author
-        created = revision.action == Action.CREATE.value and not revision.page.deleted
-        if created and author is not None and watching.settings(author).watch_created:
-            watching.watch(author, WatchTarget.PAGE, revision.page)
         for user_id in _followers(revision) - {revision.author_id}:
             user = db.session.get(User, user_id)
             if user is None or not email_verification.may_receive_mail(user):

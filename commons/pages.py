@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from . import experiments, licenses, permissions, render, sheets, transaction
+from . import experiments, licenses, permissions, render, sheets, transaction, watching
 from .attribution import (
     Author,
     clean_names,
@@ -48,6 +48,7 @@ from .models import (
     Revision,
     Tag,
     User,
+    WatchTarget,
     utcnow,
 )
 from .page_queries import find, get_revision, visible_fields, visible_text
@@ -455,6 +456,10 @@ def save(
             if theirs is None or theirs.current_revision is None:
                 raise
             raise _created_meanwhile(theirs) from None
+        if author is not None and watching.settings(author).watch_created:
+            # In the save's own transaction: a job writing it later would race the
+            # author's next save.
+            watching.watch(author, WatchTarget.PAGE, page)
         transaction.announce([revision])
         return SaveResult(page, revision, created=True)
 

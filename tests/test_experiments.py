@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 from flask import current_app
 
-from commons import experiments, page_moves, page_queries
+from commons import experiments, jobs, page_moves, page_queries
+from commons.extensions import db
 from tests.conftest import english
+
+
+def _settled() -> None:
+    """Let the jobs the requests started (authors following what they create) finish, and
+    start a fresh transaction: on SQLite a write cannot follow a read older than theirs."""
+    jobs.wait()
+    db.session.rollback()
 
 
 def _put(client, slug, **data):
@@ -69,6 +77,7 @@ def test_fields_are_versioned_and_a_revert_brings_them_back(writer, member):
     answer = _put(writer, "cantine", base_revision=1, body="Bio.", fields=changed)
     assert answer.status_code == 200 and answer.json["revision"] == 2
     assert writer.get("/api/v1/pages/cantine?rev=1").json["fields"]["status"] == "running"
+    _settled()
     page = page_queries.get("cantine")
     page_moves.revert(page, 1, author=member)
     assert writer.get("/api/v1/pages/cantine").json["fields"]["status"] == "running"
@@ -190,6 +199,7 @@ def test_themes_and_place_completion_for_the_editor(writer):
 
 def test_a_deleted_experiment_leaves_the_map(writer, editor):
     _put(writer, "semis", title="Semis", body="x", kind="experiment", fields=SHEET)
+    _settled()
     page_moves.delete(page_queries.get("semis"), author=editor)
     assert experiments.counts_by_departement({}) == {}
 
