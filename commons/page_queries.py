@@ -152,13 +152,10 @@ def _stamp_statement(dialect: Dialect) -> tuple[str, Callable[[str], Any]]:
     return str(compiled), lambda slug: {"slug": slug}
 
 
-def visible_fields(revision: Revision) -> dict[str, Any]:
-    """The sheet of the page as anyone may see it at ``revision``: like
-    :func:`visible_text`, a hidden revision's fields give way to the newest visible ones."""
-    if not revision.hidden:
-        return dict(revision.fields or {})
-    fields = db.session.scalar(
-        select(Revision.fields)
+def _before_hidden(revision: Revision, column: Any) -> Any:
+    """``column`` of the newest revision older than ``revision`` that is not hidden."""
+    return db.session.scalar(
+        select(column)
         .where(
             Revision.page_id == revision.page_id,
             Revision.number < revision.number,
@@ -167,7 +164,14 @@ def visible_fields(revision: Revision) -> dict[str, Any]:
         .order_by(Revision.number.desc())
         .limit(1)
     )
-    return dict(fields or {})
+
+
+def visible_fields(revision: Revision) -> dict[str, Any]:
+    """The sheet of the page as anyone may see it at ``revision``: like
+    :func:`visible_text`, a hidden revision's fields give way to the newest visible ones."""
+    if not revision.hidden:
+        return dict(revision.fields or {})
+    return dict(_before_hidden(revision, Revision.fields) or {})
 
 
 def visible_text(revision: Revision) -> str:
@@ -180,17 +184,7 @@ def visible_text(revision: Revision) -> str:
     """
     if not revision.hidden:
         return revision.body
-    body = db.session.scalar(
-        select(Revision.body)
-        .where(
-            Revision.page_id == revision.page_id,
-            Revision.number < revision.number,
-            Revision.hidden.is_(False),
-        )
-        .order_by(Revision.number.desc())
-        .limit(1)
-    )
-    return body or ""
+    return _before_hidden(revision, Revision.body) or ""
 
 
 def count_revisions() -> int:
